@@ -1,0 +1,91 @@
+"""Fixtures shared by every test: the outside world is replaced, the database and channel layer are real."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.conf import settings
+
+from tests.factories import AgencyFactory, ServiceFactory, TeamFactory, staff_of, technician_of
+from tickets.models import Level
+
+REQUIRE_SERVICES = os.environ.get("HELPDESK_REQUIRE_SERVICES") == "1"
+
+
+@pytest.fixture
+def require_redis_layer():
+    """For tests that must run on the real Redis channel layer: they fail under HELPDESK_REQUIRE_SERVICES=1 and
+    skip elsewhere when REDIS_URL is not set."""
+    backend = settings.CHANNEL_LAYERS["default"]["BACKEND"]
+    if "channels_redis" not in backend:
+        if REQUIRE_SERVICES:
+            pytest.fail("REDIS_URL is required for this test (HELPDESK_REQUIRE_SERVICES=1)")
+        pytest.skip("REDIS_URL is not set")
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    # Test accounts need no slow password hashing.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def team(db):
+    return TeamFactory(code="network-ops", name_en="Network Operations", name_ar="عمليات الشبكة")
+
+
+@pytest.fixture
+def service(team):
+    return ServiceFactory(code="gov-network", name_en="Government Network", name_ar="الشبكة الحكومية", team=team)
+
+
+@pytest.fixture
+def agency(db):
+    return AgencyFactory(code="moph", name_en="Ministry of Public Health", name_ar="وزارة الصحة العامة")
+
+
+@pytest.fixture
+def other_agency(db):
+    return AgencyFactory(code="moci", name_en="Ministry of Commerce", name_ar="وزارة التجارة والصناعة")
+
+
+@pytest.fixture
+def staff(agency):
+    return staff_of(agency, username="staff")
+
+
+@pytest.fixture
+def other_staff(other_agency):
+    return staff_of(other_agency, username="other-staff")
+
+
+@pytest.fixture
+def technician(team):
+    return technician_of(team, username="tech")
+
+
+@pytest.fixture
+def other_technician(team):
+    return technician_of(team, username="tech2")
+
+
+@pytest.fixture
+def make_ticket(service, staff):
+    """Open a ticket through the service, as a user would."""
+    from tickets.services import ticket_open
+
+    def make(**kwargs):
+        values = {
+            "service": service,
+            "requester": staff,
+            "subject": "Network down in building 3",
+            "description": "No connectivity since 08:00.",
+            "impact": Level.MEDIUM,
+            "urgency": Level.MEDIUM,
+        }
+        values.update(kwargs)
+        return ticket_open(**values)
+
+    return make

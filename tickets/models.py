@@ -1,0 +1,274 @@
+"""Agencies, the service catalogue, teams, tickets, their comments, attachments and the append-only event log."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+
+class BilingualName(models.Model):
+    """Names stored in both languages; `name` follows the active language."""
+
+    name_en = models.CharField(_("name (English)"), max_length=200)
+    name_ar = models.CharField(_("name (Arabic)"), max_length=200)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def name(self) -> str:
+        return self.name_ar if (get_language() or "en").startswith("ar") else self.name_en
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Agency(BilingualName):
+    code = models.SlugField(_("code"), max_length=32, unique=True)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("agency")
+        verbose_name_plural = _("agencies")
+        ordering = ["name_en"]
+
+
+class AgencyMembership(models.Model):
+    """Makes a user a member of an agency's IT staff. A user belongs to at most one agency."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="agency_membership", verbose_name=_("user")
+    )
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("agency"))
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+
+    class Meta:
+        verbose_name = _("agency staff membership")
+        verbose_name_plural = _("agency staff memberships")
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.agency.code}"
+
+
+class Team(BilingualName):
+    """A team of technicians. Membership of any team makes a user a technician."""
+
+    code = models.SlugField(_("code"), max_length=32, unique=True)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="teams", blank=True, verbose_name=_("members")
+    )
+
+    class Meta:
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
+        ordering = ["name_en"]
+
+
+class Service(BilingualName):
+    """A shared government service in the catalogue; its team answers its tickets."""
+
+    code = models.SlugField(_("code"), max_length=32, unique=True)
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="services", verbose_name=_("team"))
+    description_en = models.TextField(_("description (English)"), blank=True)
+    description_ar = models.TextField(_("description (Arabic)"), blank=True)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("service")
+        verbose_name_plural = _("services")
+        ordering = ["name_en"]
+
+
+class Channel(models.TextChoices):
+    WEB = "web", _("Web")
+    PHONE = "phone", _("Phone")
+    SMS = "sms", _("SMS")
+    API = "api", _("API")
+    CONSOLE = "console", _("Console")
+    SYSTEM = "system", _("System")
+
+
+class Level(models.IntegerChoices):
+    """Impact and urgency share one three-step scale."""
+
+    HIGH = 1, _("High")
+    MEDIUM = 2, _("Medium")
+    LOW = 3, _("Low")
+
+
+class Priority(models.IntegerChoices):
+    P1 = 1, _("P1 critical")
+    P2 = 2, _("P2 high")
+    P3 = 3, _("P3 medium")
+    P4 = 4, _("P4 low")
+
+
+class Status(models.TextChoices):
+    NEW = "new", _("New")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    IN_PROGRESS = "in_progress", _("In progress")
+    WAITING = "waiting", _("Waiting on requester")
+    RESOLVED = "resolved", _("Resolved")
+    CLOSED = "closed", _("Closed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+OPEN_STATUSES = (Status.NEW, Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.WAITING)
+
+
+class TicketNumberCounter(models.Model):
+    """One row holding the last ticket number handed out; incremented under its row lock."""
+
+    last_number = models.BigIntegerField(default=100000)
+
+
+class Ticket(models.Model):
+    number = models.BigIntegerField(_("number"), unique=True, editable=False)
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="tickets", verbose_name=_("agency"))
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="tickets", verbose_name=_("service"))
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="tickets", verbose_name=_("team"))
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="requested_tickets",
+        verbose_name=_("requester"),
+    )
+    caller_phone = models.CharField(_("caller phone"), max_length=32, blank=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=32, blank=True)
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices, default=Channel.WEB)
+    subject = models.CharField(_("subject"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    impact = models.PositiveSmallIntegerField(_("impact"), choices=Level.choices, default=Level.MEDIUM)
+    urgency = models.PositiveSmallIntegerField(_("urgency"), choices=Level.choices, default=Level.MEDIUM)
+    priority = models.PositiveSmallIntegerField(_("priority"), choices=Priority.choices, db_index=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.NEW, db_index=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_tickets",
+        verbose_name=_("assignee"),
+    )
+    opened_at = models.DateTimeField(_("opened at"), db_index=True)
+    acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    response_due_at = models.DateTimeField(_("first response due"), null=True, blank=True, db_index=True)
+    resolution_due_at = models.DateTimeField(_("resolution due"), null=True, blank=True, db_index=True)
+    # The id of this ticket's newest event: the version a client's action is checked against.
+    last_event_id = models.BigIntegerField(_("last event"), default=0)
+
+    class Meta:
+        verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
+        ordering = ["-opened_at", "-number"]
+        indexes = [models.Index(fields=["agency", "-opened_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.reference}: {self.subject}"
+
+    @property
+    def reference(self) -> str:
+        return f"HD-{self.number}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class TicketEvent(models.Model):
+    """One change to a ticket. Append-only: its id is the global cursor the live console replays from."""
+
+    class Kind(models.TextChoices):
+        OPENED = "opened", _("Opened")
+        COMMENTED = "commented", _("Commented")
+        ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+        ASSIGNED = "assigned", _("Assigned")
+        STATUS_CHANGED = "status_changed", _("Status changed")
+        PRIORITY_CHANGED = "priority_changed", _("Priority changed")
+        RESOLVED = "resolved", _("Resolved")
+        CLOSED = "closed", _("Closed")
+        REOPENED = "reopened", _("Reopened")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events", verbose_name=_("ticket"))
+    kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
+    )
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    before = models.JSONField(_("before"), default=dict, blank=True)
+    after = models.JSONField(_("after"), default=dict, blank=True)
+    # Whether agency staff see this event on their timeline (internal notes are hidden from them).
+    public = models.BooleanField(_("public"), default=True)
+    created_at = models.DateTimeField(_("created at"), db_index=True)
+
+    class Meta:
+        verbose_name = _("ticket event")
+        verbose_name_plural = _("ticket events")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.kind} {self.ticket_id}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise ValueError("Ticket events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Ticket events are append-only.")
+
+
+class Comment(models.Model):
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="comments", verbose_name=_("ticket"))
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("author")
+    )
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices, default=Channel.WEB)
+    body = models.TextField(_("text"))
+    internal = models.BooleanField(_("internal note"), default=False)
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("comment")
+        verbose_name_plural = _("comments")
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id}: {self.body[:40]}"
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    return f"attachments/{instance.ticket.number}/{filename}"
+
+
+class Attachment(models.Model):
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("ticket"))
+    file = models.FileField(_("file"), upload_to=attachment_path)
+    name = models.CharField(_("file name"), max_length=255)
+    size = models.PositiveBigIntegerField(_("size"))
+    content_type = models.CharField(_("content type"), max_length=100)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("uploaded by")
+    )
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,119 @@
+"""Reads: who may see what, and the shapes the pages and the live console show."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import QuerySet
+
+from tickets.models import Agency, Team, Ticket, TicketEvent
+
+
+def user_is_technician(user: AbstractBaseUser | AnonymousUser) -> bool:
+    if not user.is_authenticated:
+        return False
+    cached = getattr(user, "_helpdesk_is_technician", None)
+    if cached is None:
+        cached = Team.objects.filter(members=user).exists()
+        user._helpdesk_is_technician = cached
+    return cached
+
+
+def user_agency(user: AbstractBaseUser | AnonymousUser) -> Agency | None:
+    if not user.is_authenticated:
+        return None
+    membership = getattr(user, "agency_membership", None)
+    return membership.agency if membership is not None else None
+
+
+def ticket_list_for(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Ticket]:
+    """The tickets a user may see: all for a technician, their agency's for agency staff, none for anyone else."""
+    tickets = Ticket.objects.select_related("agency", "service", "team", "assignee", "requester")
+    if user_is_technician(user):
+        return tickets
+    agency = user_agency(user)
+    if agency is None:
+        return tickets.none()
+    return tickets.filter(agency=agency)
+
+
+def ticket_timeline(*, ticket: Ticket, user: AbstractBaseUser) -> QuerySet[TicketEvent]:
+    events = ticket.events.select_related("actor").order_by("id")
+    return events if user_is_technician(user) else events.filter(public=True)
+
+
+def _names(obj: Any) -> dict[str, Any]:
+    return {"code": obj.code, "name_en": obj.name_en, "name_ar": obj.name_ar}
+
+
+def _user_name(user: AbstractBaseUser | None) -> dict[str, Any] | None:
+    if user is None:
+        return None
+    return {"id": user.pk, "name": user.get_full_name() or user.get_username()}
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def ticket_row(ticket: Ticket) -> dict[str, Any]:
+    """A ticket as the live console shows it in its queue. Select agency, service, team and assignee with it."""
+    return {
+        "number": ticket.number,
+        "reference": ticket.reference,
+        "agency": _names(ticket.agency),
+        "service": _names(ticket.service),
+        "team": {"id": ticket.team_id, **_names(ticket.team)},
+        "subject": ticket.subject,
+        "channel": ticket.channel,
+        "priority": ticket.priority,
+        "status": ticket.status,
+        "is_open": ticket.is_open,
+        "assignee": _user_name(ticket.assignee),
+        "opened_at": _iso(ticket.opened_at),
+        "acknowledged_at": _iso(ticket.acknowledged_at),
+        "response_due_at": _iso(ticket.response_due_at),
+        "resolution_due_at": _iso(ticket.resolution_due_at),
+        "version": ticket.last_event_id,
+    }
+
+
+def event_message(event: TicketEvent) -> dict[str, Any]:
+    """An event as the live console receives it, live or replayed: the change and the ticket's row after it.
+    Select the event's actor and its ticket's agency, service, team and assignee with it."""
+    return {
+        "cursor": event.pk,
+        "event": {
+            "id": event.pk,
+            "kind": event.kind,
+            "ticket": event.ticket.number,
+            "actor": _user_name(event.actor),
+            "channel": event.channel,
+            "before": event.before,
+            "after": event.after,
+            "public": event.public,
+            "created_at": _iso(event.created_at),
+        },
+        "ticket": ticket_row(event.ticket),
+    }
+
+
+def event_list_since(*, cursor: int, limit: int) -> list[TicketEvent]:
+    return list(
+        TicketEvent.objects.filter(pk__gt=cursor)
+        .select_related("actor", "ticket__agency", "ticket__service", "ticket__team", "ticket__assignee")
+        .order_by("pk")[:limit]
+    )
+
+
+def event_message_get(*, event_id: int) -> dict[str, Any]:
+    event = TicketEvent.objects.select_related(
+        "actor", "ticket__agency", "ticket__service", "ticket__team", "ticket__assignee"
+    ).get(pk=event_id)
+    return event_message(event)
+
+
+def event_cursor_latest() -> int:
+    latest = TicketEvent.objects.order_by("-pk").values_list("pk", flat=True).first()
+    return latest or 0

@@ -1,0 +1,426 @@
+"""Every write to a ticket. Each service is one transaction that locks the ticket, checks its state, writes the
+change and exactly one event, and publishes the event to the live console after commit."""
+
+from __future__ import annotations
+
+import datetime as dt
+import mimetypes
+from collections.abc import Iterable
+from functools import partial
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from escalation.sla import sla_deadlines
+from helpdesk import realtime
+from tickets.exceptions import AlreadyClaimed, InvalidInput, NotAllowed, StaleTicket
+from tickets.lifecycle import priority_for, transition_guard
+from tickets.models import (
+    Agency,
+    Attachment,
+    Channel,
+    Comment,
+    Priority,
+    Service,
+    Status,
+    Ticket,
+    TicketEvent,
+    TicketNumberCounter,
+)
+from tickets.selectors import user_agency, user_is_technician
+
+User = AbstractBaseUser
+
+
+def _next_ticket_number() -> int:
+    """Hand out the next ticket number. The counter's row lock is held until the caller's transaction ends, so
+    concurrent openers get distinct numbers; a rolled-back opener gives its number back."""
+    counter, _created = TicketNumberCounter.objects.select_for_update().get_or_create(pk=1)
+    TicketNumberCounter.objects.filter(pk=counter.pk).update(last_number=F("last_number") + 1)
+    counter.refresh_from_db()
+    return counter.last_number
+
+
+def _user_ref(user: User | None) -> dict[str, Any] | None:
+    if user is None:
+        return None
+    return {"id": user.pk, "name": user.get_full_name() or user.get_username()}
+
+
+def _record(
+    ticket: Ticket,
+    *,
+    kind: str,
+    actor: User | None,
+    channel: str,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    public: bool = True,
+    now: dt.datetime,
+) -> TicketEvent:
+    """Write the one event of a change and schedule its broadcast after commit. The caller holds the ticket lock."""
+    event = TicketEvent.objects.create(
+        ticket=ticket,
+        kind=kind,
+        actor=actor,
+        channel=channel,
+        before=before or {},
+        after=after or {},
+        public=public,
+        created_at=now,
+    )
+    ticket.last_event_id = event.pk
+    ticket.save()
+    transaction.on_commit(partial(realtime.publish_ticket_event, event_id=event.pk))
+    return event
+
+
+def _lock(ticket: Ticket | int, expected_event_id: int | None) -> Ticket:
+    """Lock the ticket row and check that the client acted on its newest version."""
+    pk = ticket.pk if isinstance(ticket, Ticket) else ticket
+    locked = Ticket.objects.select_for_update().get(pk=pk)
+    if expected_event_id is not None and locked.last_event_id != expected_event_id:
+        raise StaleTicket()
+    return locked
+
+
+def _require_technician(user: User) -> None:
+    if not user_is_technician(user):
+        raise NotAllowed(_("Only technicians can do that."))
+
+
+def _require_party(user: User, ticket: Ticket) -> None:
+    """The actor is a technician or a member of the ticket's agency."""
+    if user_is_technician(user):
+        return
+    agency = user_agency(user)
+    if agency is None or agency.pk != ticket.agency_id:
+        raise NotAllowed()
+
+
+def _set_status(ticket: Ticket, target: str, now: dt.datetime) -> dict[str, Any]:
+    """Apply a guarded status change and its timestamps; return the fields that changed, before the change."""
+    transition_guard(ticket.status, target)
+    before: dict[str, Any] = {"status": ticket.status}
+    ticket.status = target
+    if target in (Status.ACKNOWLEDGED, Status.IN_PROGRESS) and ticket.acknowledged_at is None:
+        ticket.acknowledged_at = now
+    if target == Status.RESOLVED:
+        ticket.resolved_at = now
+    if target == Status.CLOSED:
+        ticket.closed_at = now
+    if target == Status.IN_PROGRESS and before["status"] == Status.RESOLVED:
+        ticket.resolved_at = None
+    return before
+
+
+@transaction.atomic
+def ticket_open(
+    *,
+    service: Service,
+    subject: str,
+    description: str = "",
+    impact: int,
+    urgency: int,
+    channel: str = Channel.WEB,
+    requester: User | None = None,
+    agency: Agency | None = None,
+    caller_phone: str = "",
+    contact_phone: str = "",
+    attachments: Iterable[UploadedFile] = (),
+    now: dt.datetime | None = None,
+) -> Ticket:
+    """Open a ticket with its number, priority and SLA deadlines, and write its `opened` event.
+
+    The agency is the requester's own unless given (a caller on the hotline names no user)."""
+    now = now or timezone.now()
+    subject = subject.strip()
+    if not subject:
+        raise InvalidInput(_("A subject is required."))
+    if not service.active:
+        raise InvalidInput(_("That service is not available."))
+    if agency is None:
+        agency = user_agency(requester) if requester is not None else None
+    if agency is None:
+        raise InvalidInput(_("The ticket must belong to an agency."))
+    priority = priority_for(impact=impact, urgency=urgency)
+    deadlines = sla_deadlines(priority=priority, start=now)
+    ticket = Ticket.objects.create(
+        number=_next_ticket_number(),
+        agency=agency,
+        service=service,
+        team=service.team,
+        requester=requester,
+        caller_phone=caller_phone,
+        contact_phone=contact_phone,
+        channel=channel,
+        subject=subject,
+        description=description,
+        impact=impact,
+        urgency=urgency,
+        priority=priority,
+        opened_at=now,
+        response_due_at=deadlines.response_due_at,
+        resolution_due_at=deadlines.resolution_due_at,
+    )
+    names = [_attachment_save(ticket=ticket, upload=upload, user=requester, now=now).name for upload in attachments]
+    _record(
+        ticket,
+        kind=TicketEvent.Kind.OPENED,
+        actor=requester,
+        channel=channel,
+        after={"status": ticket.status, "priority": priority, "subject": subject, "attachments": names},
+        now=now,
+    )
+    return ticket
+
+
+def _attachment_save(*, ticket: Ticket, upload: UploadedFile, user: User | None, now: dt.datetime) -> Attachment:
+    content_type = upload.content_type or mimetypes.guess_type(upload.name or "")[0] or "application/octet-stream"
+    return Attachment.objects.create(
+        ticket=ticket,
+        file=upload,
+        name=upload.name or "attachment",
+        size=upload.size or 0,
+        content_type=content_type,
+        uploaded_by=user,
+        created_at=now,
+    )
+
+
+@transaction.atomic
+def ticket_comment(
+    *,
+    ticket: Ticket,
+    author: User,
+    body: str,
+    internal: bool = False,
+    channel: str = Channel.WEB,
+    attachments: Iterable[UploadedFile] = (),
+    expected_event_id: int | None = None,
+    now: dt.datetime | None = None,
+) -> Comment:
+    """Add a public reply or an internal note. A requester's answer to a ticket waiting on them resumes work."""
+    now = now or timezone.now()
+    ticket = _lock(ticket, expected_event_id)
+    _require_party(author, ticket)
+    body = body.strip()
+    if not body:
+        raise InvalidInput(_("The comment is empty."))
+    technician = user_is_technician(author)
+    if internal and not technician:
+        raise NotAllowed(_("Only technicians can write internal notes."))
+    if not ticket.is_open and ticket.status != Status.RESOLVED:
+        raise InvalidInput(_("This ticket is finished; open a new one."))
+    comment = Comment.objects.create(
+        ticket=ticket, author=author, channel=channel, body=body, internal=internal, created_at=now
+    )
+    names = [_attachment_save(ticket=ticket, upload=upload, user=author, now=now).name for upload in attachments]
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {"comment_id": comment.pk, "internal": internal, "attachments": names}
+    if not technician and ticket.status == Status.WAITING:
+        before = _set_status(ticket, Status.IN_PROGRESS, now)
+        after["status"] = ticket.status
+    _record(
+        ticket,
+        kind=TicketEvent.Kind.COMMENTED,
+        actor=author,
+        channel=channel,
+        before=before,
+        after=after,
+        public=not internal,
+        now=now,
+    )
+    return comment
+
+
+@transaction.atomic
+def ticket_acknowledge(
+    *,
+    ticket: Ticket,
+    actor: User,
+    channel: str = Channel.CONSOLE,
+    expected_event_id: int | None = None,
+    now: dt.datetime | None = None,
+) -> Ticket:
+    now = now or timezone.now()
+    ticket = _lock(ticket, expected_event_id)
+    _require_technician(actor)
+    before = _set_status(ticket, Status.ACKNOWLEDGED, now)
+    _record(
+        ticket,
+        kind=TicketEvent.Kind.ACKNOWLEDGED,
+        actor=actor,
+        channel=channel,
+        before=before,
+        after={"status": ticket.status},
+        now=now,
+    )
+    return ticket
+
+
+@transaction.atomic
+def ticket_claim(
+    *,
+    ticket: Ticket,
+    technician: User,
+    channel: str = Channel.CONSOLE,
+    expected_event_id: int | None = None,
+    now: dt.datetime | None = None,
+) -> Ticket:
+    """Take the ticket: assign it to oneself and start work. Of two racing claims, the second to get the row lock
+    sees the first one's assignee and fails with AlreadyClaimed."""
+    now = now or timezone.now()
+    ticket = _lock(ticket, None)
+    _require_technician(technician)
+    if ticket.assignee_id is not None and ticket.assignee_id != technician.pk:
+        raise AlreadyClaimed(
+            _("%(name)s has already taken this ticket.")
+            % {"name": ticket.assignee.get_full_name() or ticket.assignee.get_username()}
+        )
+    if expected_event_id is not None and ticket.last_event_id != expected_event_id:
+        raise StaleTicket()
+    before: dict[str, Any] = {"assignee": _user_ref(ticket.assignee)}
+    after: dict[str, Any] = {"assignee": _user_ref(technician)}
+    if ticket.status in (Status.NEW, Status.ACKNOWLEDGED):
+        before.update(_set_status(ticket, Status.IN_PROGRESS, now))
+        after["status"] = ticket.status
+    elif not ticket.is_open:
+        raise NotAllowed(_("This ticket is no longer open."))
+    ticket.assignee = technician
+    _record(ticket, kind=TicketEvent.Kind.ASSIGNED, actor=technician, channel=channel, before=before, after=after,
+            now=now)
+    return ticket
+
+
+@transaction.atomic
+def ticket_assign(
+    *,
+    ticket: Ticket,
+    actor: User,
+    assignee: User | None,
+    channel: str = Channel.CONSOLE,
+    expected_event_id: int | None = None,
+    now: dt.datetime | None = None,
+) -> Ticket:
+    """Give the ticket to another technician (or back to the queue with `assignee=None`)."""
+    now = now or timezone.now()
+    ticket = _lock(ticket, expected_event_id)
+    _require_technician(actor)
+    if assignee is not None and not user_is_technician(assignee):
+        raise InvalidInput(_("Tickets can only be assigned to technicians."))
+    if not ticket.is_open:
+        raise NotAllowed(_("This ticket is no longer open."))
+    before = {"assignee": _user_ref(ticket.assignee)}
+    ticket.assignee = assignee
+    _record(
+        ticket,
+        kind=TicketEvent.Kind.ASSIGNED,
+        actor=actor,
+        channel=channel,
+        before=before,
+        after={"assignee": _user_ref(assignee)},
+        now=now,
+    )
+    return ticket
+
+
+_STATUS_EVENT_KINDS = {
+    Status.RESOLVED: TicketEvent.Kind.RESOLVED,
+    Status.CLOSED: TicketEvent.Kind.CLOSED,
+    Status.CANCELLED: TicketEvent.Kind.CANCELLED,
+    Status.ACKNOWLEDGED: TicketEvent.Kind.ACKNOWLEDGED,
+}
+
+
+@transaction.atomic
+def ticket_set_status(
+    *,
+    ticket: Ticket,
+    actor: User,
+    status: str,
+    note: str = "",
+    channel: str = Channel.CONSOLE,
+    expected_event_id: int | None = None,
+    now: dt.datetime | None = None,
+) -> Ticket:
+    """Move a ticket along its lifecycle. Technicians may make any allowed move; agency staff may only confirm a
+    fix (close), reopen a resolved ticket, or cancel their own agency's open ticket."""
+    now = now or timezone.now()
+    ticket = _lock(ticket, expected_event_id)
+    _require_party(actor, ticket)
+    if status not in Status.values:
+        raise InvalidInput(_("Unknown status."))
+    reopening = ticket.status == Status.RESOLVED and status == Status.IN_PROGRESS
+    if not user_is_technician(actor) and not (reopening or status in (Status.CLOSED, Status.CANCELLED)):
+        raise NotAllowed()
+    before = _set_status(ticket, status, now)
+    after: dict[str, Any] = {"status": ticket.status}
+    if note.strip():
+        after["note"] = note.strip()
+    kind = TicketEvent.Kind.REOPENED if reopening else _STATUS_EVENT_KINDS.get(status, TicketEvent.Kind.STATUS_CHANGED)
+    _record(ticket, kind=kind, actor=actor, channel=channel, before=before, after=after, now=now)
+    return ticket
+
+
+def ticket_resolve(*, ticket: Ticket, actor: User, note: str = "", **kwargs: Any) -> Ticket:
+    return ticket_set_status(ticket=ticket, actor=actor, status=Status.RESOLVED, note=note, **kwargs)
+
+
+def ticket_close(*, ticket: Ticket, actor: User, **kwargs: Any) -> Ticket:
+    """The requester confirms the fix."""
+    return ticket_set_status(ticket=ticket, actor=actor, status=Status.CLOSED, **kwargs)
+
+
+def ticket_reopen(*, ticket: Ticket, actor: User, note: str = "", **kwargs: Any) -> Ticket:
+    return ticket_set_status(ticket=ticket, actor=actor, status=Status.IN_PROGRESS, note=note, **kwargs)
+
+
+def ticket_cancel(*, ticket: Ticket, actor: User, note: str = "", **kwargs: Any) -> Ticket:
+    return ticket_set_status(ticket=ticket, actor=actor, status=Status.CANCELLED, note=note, **kwargs)
+
+
+@transaction.atomic
+def ticket_set_priority(
+    *,
+    ticket: Ticket,
+    actor: User,
+    priority: int,
+    reason: str,
+    channel: str = Channel.CONSOLE,
+    expected_event_id: int | None = None,
+    now: dt.datetime | None = None,
+) -> Ticket:
+    """Override the matrix priority, with a reason for the audit trail. The SLA deadlines follow the new priority
+    from the moment the ticket was opened."""
+    now = now or timezone.now()
+    ticket = _lock(ticket, expected_event_id)
+    _require_technician(actor)
+    if priority not in Priority.values:
+        raise InvalidInput(_("Unknown priority."))
+    if not reason.strip():
+        raise InvalidInput(_("Say why the priority changes."))
+    if not ticket.is_open:
+        raise NotAllowed(_("This ticket is no longer open."))
+    if priority == ticket.priority:
+        raise InvalidInput(_("The ticket already has that priority."))
+    before = {"priority": ticket.priority}
+    ticket.priority = priority
+    deadlines = sla_deadlines(priority=priority, start=ticket.opened_at)
+    ticket.response_due_at = deadlines.response_due_at
+    ticket.resolution_due_at = deadlines.resolution_due_at
+    _record(
+        ticket,
+        kind=TicketEvent.Kind.PRIORITY_CHANGED,
+        actor=actor,
+        channel=channel,
+        before=before,
+        after={"priority": priority, "reason": reason.strip()},
+        now=now,
+    )
+    return ticket
