@@ -24,6 +24,9 @@ find_python() {
       if python_ok env PYENV_VERSION="$version" python3; then echo "env PYENV_VERSION=$version python3"; return 0; fi
     done
   fi
+  for cand in $(ls -d "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.* 2>/dev/null | sort -rV); do
+    if python_ok "$cand/bin/python3"; then echo "$cand/bin/python3"; return 0; fi
+  done
   return 1
 }
 
