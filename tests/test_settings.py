@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+import ast
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PRINT_SETTINGS = (
+    "import json, helpdesk.settings as s; "
+    "print(json.dumps({'layers': s.CHANNEL_LAYERS, 'debug': s.DEBUG, 'engine': s.DATABASES['default']['ENGINE']}))"
+)
+
+
+def settings_in(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Import the settings in a fresh interpreter that sees only `env` (plus PATH)."""
+    return subprocess.run(
+        [sys.executable, "-c", PRINT_SETTINGS],
+        cwd=ROOT,
+        env={"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT), **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def loaded(env: dict[str, str]) -> dict:
+    result = settings_in(env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_redis_url_selects_the_redis_pubsub_layer_without_socket_timeout():
+    values = loaded(
+        {"DJANGO_SECRET_KEY": "k", "REDIS_URL": "redis://cache.internal:6379/2", "HELPDESK_CHANNEL_PREFIX": "hd1"}
+    )
+    layer = values["layers"]["default"]
+    assert layer["BACKEND"] == "channels_redis.pubsub.RedisPubSubChannelLayer"
+    assert layer["CONFIG"]["hosts"] == [{"address": "redis://cache.internal:6379/2", "socket_timeout": None}]
+    assert layer["CONFIG"]["prefix"] == "hd1"
+
+
+def test_without_redis_url_the_layer_is_in_process():
+    values = loaded({"DJANGO_SECRET_KEY": "k"})
+    assert values["layers"] == {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    assert values["engine"] == "django.db.backends.sqlite3"
+    assert values["debug"] is False
+
+
+def test_missing_secret_key_with_debug_off_refuses_to_start():
+    result = settings_in({"DJANGO_DEBUG": "0"})
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY must be set" in result.stderr
+
+
+def test_development_runs_without_a_secret_key():
+    assert loaded({"DJANGO_DEBUG": "1"})["debug"] is True
+
+
+@pytest.fixture
+def plain_static_storage(settings):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.mark.django_db
+def test_pages_carry_the_security_headers(client, plain_static_storage):
+    response = client.get("/admin/login/")
+    assert response.status_code == 200
+    policy = response["Content-Security-Policy"]
+    assert "default-src 'self'" in policy
+    assert "frame-ancestors 'none'" in policy
+    assert "object-src 'none'" in policy
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "same-origin"
+
+
+def settings_variables() -> set[str]:
+    """Every environment variable helpdesk/settings.py reads, found in its syntax tree."""
+    tree = ast.parse((ROOT / "helpdesk" / "settings.py").read_text())
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            function = ast.unparse(node.func)
+            if function in {"os.environ.get", "os.getenv", "env_bool", "env_list"} and node.args:
+                first = node.args[0]
+                if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                    names.add(first.value)
+            names.update(
+                keyword.value.value
+                for keyword in node.keywords
+                if keyword.arg == "env" and isinstance(keyword.value, ast.Constant)
+            )
+        elif (
+            isinstance(node, ast.Subscript)
+            and ast.unparse(node.value) == "os.environ"
+            and isinstance(node.slice, ast.Constant)
+        ):
+            names.add(node.slice.value)
+    return names
+
+
+def test_every_variable_settings_reads_is_documented_in_env_example():
+    read = settings_variables()
+    assert {"DATABASE_URL", "REDIS_URL", "DJANGO_SECRET_KEY", "DJANGO_DEBUG", "DJANGO_ALLOWED_HOSTS"} <= read
+    documented = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]*)=", (ROOT / ".env.example").read_text(), re.MULTILINE))
+    assert read - documented == set()

@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+
+from tickets.management.commands.seed_demo import DEMO_PASSWORD
+from tickets.models import Agency, AgencyMembership, Service, Status, Team, Ticket, TicketEvent
+from tickets.selectors import user_is_technician
+
+User = get_user_model()
+
+
+def seed(*args: str) -> str:
+    out = StringIO()
+    call_command("seed_demo", *args, stdout=out)
+    return out.getvalue()
+
+
+def snapshot() -> dict[str, object]:
+    return {
+        "agencies": list(Agency.objects.values_list("code", "name_en", "name_ar").order_by("code")),
+        "services": list(Service.objects.values_list("code", "team__code", "active").order_by("code")),
+        "teams": list(Team.objects.values_list("code", "members__username").order_by("code", "members__username")),
+        "users": list(User.objects.values_list("username", "password", "is_superuser").order_by("username")),
+        "memberships": list(AgencyMembership.objects.values_list("user__username", "agency__code").order_by("pk")),
+        "tickets": list(Ticket.objects.values_list("number", "status", "assignee_id", "last_event_id").order_by("pk")),
+        "events": TicketEvent.objects.count(),
+    }
+
+
+@pytest.mark.django_db
+def test_refuses_with_debug_off_unless_forced(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="DJANGO_DEBUG off"):
+        seed()
+    assert not User.objects.exists()
+    assert not Ticket.objects.exists()
+
+    seed("--force")
+    assert Ticket.objects.exists()
+
+
+@pytest.mark.django_db
+def test_loads_the_catalogue_accounts_and_tickets_through_the_services(settings, client):
+    settings.DEBUG = True
+    output = seed()
+
+    assert Agency.objects.get(code="moi").name_ar == "وزارة الداخلية"
+    assert Agency.objects.filter(name_en="Hamad Medical Corporation").exists()
+    names = set(Service.objects.values_list("name_en", flat=True))
+    assert {"Government Network", "SMS Gateway", "National Authentication (Tawtheeq SSO)", "Office 365"} <= names
+    assert Service.objects.count() == 10
+    assert not Service.objects.filter(name_ar="").exists()
+
+    manager = User.objects.get(username="manager")
+    assert manager.is_staff and manager.is_superuser
+    technician = User.objects.get(username="tech.network")
+    assert user_is_technician(technician)
+    staff = User.objects.get(username="moph.it")
+    assert staff.agency_membership.agency.code == "moph"
+    assert staff.agency_membership.phone == "+97444002002"
+    assert not user_is_technician(staff)
+
+    statuses = set(Ticket.objects.values_list("status", flat=True))
+    assert {Status.NEW, Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.WAITING, Status.RESOLVED, Status.CLOSED,
+            Status.CANCELLED} <= statuses
+    for ticket in Ticket.objects.all():
+        kinds = list(ticket.events.values_list("kind", flat=True))
+        assert kinds[0] == TicketEvent.Kind.OPENED
+        assert ticket.last_event_id == ticket.events.latest("id").pk
+    closed = Ticket.objects.get(status=Status.CLOSED)
+    closed_kinds = list(closed.events.values_list("kind", flat=True))
+    assert closed_kinds == ["opened", "assigned", "resolved", "commented", "closed"]
+
+    assert DEMO_PASSWORD in output
+    for username in ("manager", "tech.network", "moph.it", "hmc.it"):
+        assert username in output
+    assert client.login(username="moph.it", password=DEMO_PASSWORD)
+
+
+@pytest.mark.django_db
+def test_running_twice_changes_nothing(settings):
+    settings.DEBUG = True
+    seed()
+    before = snapshot()
+    output = seed()
+    assert snapshot() == before
+    assert "0 agencies, 0 teams, 0 services, 0 accounts, 0 tickets" in output
+
+
+@pytest.mark.django_db
+def test_existing_accounts_keep_their_password(settings, client):
+    settings.DEBUG = True
+    seed()
+    staff = User.objects.get(username="moi.it")
+    staff.set_password("changed-by-the-user-1")
+    staff.save()
+    seed()
+    assert client.login(username="moi.it", password="changed-by-the-user-1")
+    assert not client.login(username="moi.it", password=DEMO_PASSWORD)

@@ -1,0 +1,218 @@
+"""Configuration in the Django admin: agencies and their staff, teams, the service catalogue.
+
+Tickets and everything recorded on them are read-only here: they change only through tickets.services, so that
+every change writes its event (the audit trail and the live console's replay log).
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.contrib import admin
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from tickets.models import (
+    Agency,
+    AgencyMembership,
+    Attachment,
+    Comment,
+    ConsolePresence,
+    Service,
+    Team,
+    Ticket,
+    TicketEvent,
+    TicketNumberCounter,
+)
+
+TICKET_REFERENCE = re.compile(r"^\s*(?:HD-?)?(\d+)\s*$", re.IGNORECASE)
+
+
+class ReadOnlyMixin:
+    """Viewable by whoever holds the view permission; nobody adds, changes or deletes through the admin."""
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+class AgencyMembershipInline(admin.TabularInline):
+    model = AgencyMembership
+    extra = 0
+    autocomplete_fields = ["user"]
+    fields = ["user", "phone"]
+
+
+@admin.register(Agency)
+class AgencyAdmin(admin.ModelAdmin):
+    list_display = ["code", "name_en", "name_ar", "staff_count", "active"]
+    list_filter = ["active"]
+    search_fields = ["code", "name_en", "name_ar"]
+    ordering = ["name_en"]
+    inlines = [AgencyMembershipInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Agency]:
+        return super().get_queryset(request).annotate(staff_total=Count("memberships", distinct=True))
+
+    @admin.display(description=_("agency staff memberships"), ordering="staff_total")
+    def staff_count(self, agency: Agency) -> int:
+        return agency.staff_total
+
+
+@admin.register(AgencyMembership)
+class AgencyMembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "agency", "phone"]
+    list_filter = ["agency"]
+    list_select_related = ["user", "agency"]
+    search_fields = ["user__username", "user__first_name", "user__last_name", "agency__code", "agency__name_en"]
+    autocomplete_fields = ["user", "agency"]
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ["code", "name_en", "name_ar", "member_count"]
+    search_fields = ["code", "name_en", "name_ar"]
+    ordering = ["name_en"]
+    autocomplete_fields = ["members"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Team]:
+        return super().get_queryset(request).annotate(member_total=Count("members", distinct=True))
+
+    @admin.display(description=_("members"), ordering="member_total")
+    def member_count(self, team: Team) -> int:
+        return team.member_total
+
+
+@admin.register(Service)
+class ServiceAdmin(admin.ModelAdmin):
+    list_display = ["code", "name_en", "name_ar", "team", "active"]
+    list_filter = ["active", "team"]
+    list_select_related = ["team"]
+    search_fields = ["code", "name_en", "name_ar"]
+    autocomplete_fields = ["team"]
+
+
+class CommentInline(ReadOnlyMixin, admin.TabularInline):
+    model = Comment
+    extra = 0
+    fields = ["created_at", "author", "channel", "internal", "body"]
+    readonly_fields = fields
+
+
+class AttachmentInline(ReadOnlyMixin, admin.TabularInline):
+    model = Attachment
+    extra = 0
+    fields = ["created_at", "name", "file", "content_type", "size", "uploaded_by"]
+    readonly_fields = fields
+
+
+class TicketEventInline(ReadOnlyMixin, admin.TabularInline):
+    model = TicketEvent
+    extra = 0
+    fields = ["id", "created_at", "kind", "actor", "channel", "public", "before", "after"]
+    readonly_fields = fields
+    ordering = ["id"]
+
+
+@admin.register(Ticket)
+class TicketAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["reference", "subject", "agency", "service", "priority", "status", "assignee", "opened_at"]
+    list_display_links = ["reference", "subject"]
+    list_filter = ["status", "priority", "channel", "service", "team", "agency"]
+    list_select_related = ["agency", "service", "assignee"]
+    search_fields = ["=number", "subject", "caller_phone", "contact_phone", "requester__username"]
+    date_hierarchy = "opened_at"
+    fields = [
+        "number",
+        "subject",
+        "description",
+        "agency",
+        "service",
+        "team",
+        "requester",
+        "channel",
+        "caller_phone",
+        "contact_phone",
+        "impact",
+        "urgency",
+        "priority",
+        "status",
+        "assignee",
+        "opened_at",
+        "acknowledged_at",
+        "resolved_at",
+        "closed_at",
+        "response_due_at",
+        "resolution_due_at",
+        "updated_at",
+        "last_event_id",
+    ]
+    readonly_fields = fields
+    inlines = [CommentInline, AttachmentInline, TicketEventInline]
+
+    @admin.display(description=_("ticket"), ordering="number")
+    def reference(self, ticket: Ticket) -> str:
+        return ticket.reference
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet[Ticket], search_term: str):
+        """A reference as users quote it ("HD-104233") finds its ticket."""
+        reference = TICKET_REFERENCE.match(search_term)
+        if reference:
+            return queryset.filter(number=int(reference.group(1))), False
+        return super().get_search_results(request, queryset, search_term)
+
+
+@admin.register(TicketEvent)
+class TicketEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["id", "ticket", "kind", "actor", "channel", "public", "created_at"]
+    list_filter = ["kind", "channel", "public"]
+    list_select_related = ["ticket", "actor"]
+    search_fields = ["=ticket__number", "actor__username"]
+    date_hierarchy = "created_at"
+    fields = ["id", "ticket", "kind", "actor", "channel", "public", "before", "after", "created_at"]
+    readonly_fields = fields
+
+
+@admin.register(Comment)
+class CommentAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["ticket", "author", "channel", "internal", "created_at"]
+    list_filter = ["internal", "channel"]
+    list_select_related = ["ticket", "author"]
+    search_fields = ["=ticket__number", "body", "author__username"]
+    fields = ["ticket", "author", "channel", "internal", "body", "created_at"]
+    readonly_fields = fields
+
+
+@admin.register(Attachment)
+class AttachmentAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["name", "ticket", "content_type", "size", "uploaded_by", "created_at"]
+    list_filter = ["content_type"]
+    list_select_related = ["ticket", "uploaded_by"]
+    search_fields = ["=ticket__number", "name"]
+    fields = ["ticket", "name", "file", "content_type", "size", "uploaded_by", "created_at"]
+    readonly_fields = fields
+
+
+@admin.register(TicketNumberCounter)
+class TicketNumberCounterAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["id", "last_number"]
+    fields = ["last_number"]
+    readonly_fields = fields
+
+
+@admin.register(ConsolePresence)
+class ConsolePresenceAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """Who has a console open right now; written by the console sockets' heartbeats."""
+
+    list_display = ["user", "ticket_number", "typing", "last_seen", "channel_name"]
+    list_filter = ["typing"]
+    list_select_related = ["user"]
+    search_fields = ["user__username", "=ticket_number"]
+    fields = ["user", "channel_name", "ticket_number", "typing", "last_seen"]
+    readonly_fields = fields
