@@ -11,8 +11,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -40,10 +39,15 @@ User = AbstractBaseUser
 def _next_ticket_number() -> int:
     """Hand out the next ticket number. The counter's row lock is held until the caller's transaction ends, so
     concurrent openers get distinct numbers; a rolled-back opener gives its number back."""
-    counter, _created = TicketNumberCounter.objects.select_for_update().get_or_create(pk=1)
-    TicketNumberCounter.objects.filter(pk=counter.pk).update(last_number=F("last_number") + 1)
-    counter.refresh_from_db()
-    return counter.last_number
+    table = connection.ops.quote_name(TicketNumberCounter._meta.db_table)
+    with connection.cursor() as cursor:
+        for _attempt in range(2):
+            cursor.execute(f"UPDATE {table} SET last_number = last_number + 1 WHERE id = 1 RETURNING last_number")
+            row = cursor.fetchone()
+            if row is not None:
+                return row[0]
+            TicketNumberCounter.objects.get_or_create(pk=1)
+    raise RuntimeError("The ticket number counter could not be created.")
 
 
 def _user_ref(user: User | None) -> dict[str, Any] | None:
