@@ -1,0 +1,891 @@
+// Live console: the queue as it changes, the ticket panel and its actions, over /ws/console/.
+// The view always equals the database: rows are applied by version, and gaps are filled by resync.
+"use strict";
+
+(() => {
+  const config = JSON.parse(document.getElementById("console-config").textContent);
+  const stringsNode = document.getElementById("console-strings");
+  const lang = config.language === "ar" ? "ar" : "en";
+  const $ = (id) => document.getElementById(id);
+
+  const t = (key) => stringsNode.getAttribute(`data-${key}`) || key;
+  const fmt = (template, values) => template.replace(/%\((\w+)\)s/g, (_, name) => String(values[name] ?? ""));
+  const nameOf = (obj) => (obj ? (lang === "ar" ? obj.name_ar : obj.name_en) || obj.name_en || "" : "");
+  const statusLabel = (status) => t(`status-${String(status).replaceAll("_", "-")}`);
+  const priorityLabel = (priority) => t(`priority-${priority}`);
+  const channelLabel = (channel) => t(`channel-${channel}`);
+
+  const dateFormat = (() => {
+    try {
+      return new Intl.DateTimeFormat(lang === "ar" ? "ar-QA-u-nu-latn" : "en-GB", {
+        timeZone: "Asia/Qatar", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit",
+      });
+    } catch {
+      return new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+    }
+  })();
+  const formatDate = (iso) => (iso ? dateFormat.format(new Date(iso)) : "—");
+
+  const el = (tag, className, text) => {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = text;
+    return node;
+  };
+
+  // ---- State -------------------------------------------------------------------------------------------------
+  const state = {
+    me: { id: config.me.id, name: config.me.name, team_ids: config.me.team_ids || [] },
+    queue: new Map(), // number -> row, only rows that belong in my queue
+    versions: new Map(), // number -> newest version seen, also for rows that left the queue
+    highestCursor: 0,
+    heartbeatCursor: 0, // the cursor of the previous heartbeat (or of the snapshot): where a resync starts
+    hadSnapshot: false,
+    fresh: new Set(), // numbers of new tickets of my teams, highlighted until opened
+    presence: { online: [], tickets: {} },
+    openNumber: null,
+    panelData: null,
+    focusNumber: null,
+    pending: new Map(), // request_id -> {action, control}
+    alerts: false,
+  };
+
+  const inQueue = (row) =>
+    row.is_open &&
+    (state.me.team_ids.includes(row.team.id) || row.assignee === null || row.assignee.id === state.me.id);
+
+  // Returns true when the row was newer than what the console held.
+  const applyRow = (row) => {
+    const held = state.versions.get(row.number);
+    if (held !== undefined && row.version < held) return false;
+    state.versions.set(row.number, row.version);
+    if (inQueue(row)) state.queue.set(row.number, row);
+    else state.queue.delete(row.number);
+    if (state.openNumber === row.number) refreshPanelRow(row);
+    return true;
+  };
+
+  const seeCursor = (cursor) => {
+    if (typeof cursor === "number" && cursor > state.highestCursor) state.highestCursor = cursor;
+  };
+
+  const currentRow = (number) =>
+    state.queue.get(number) || (state.panelData && state.panelData.ticket.number === number ? state.panelData.ticket : null);
+
+  // ---- Urgency and countdowns -------------------------------------------------------------------------------
+  const slaTarget = (row) => {
+    if (!row.acknowledged_at && row.response_due_at) return { kind: "response", due: Date.parse(row.response_due_at) };
+    if (row.resolution_due_at) return { kind: "resolution", due: Date.parse(row.resolution_due_at) };
+    return null;
+  };
+
+  const urgencyKey = (row) => {
+    const target = slaTarget(row);
+    return target ? target.due : Number.POSITIVE_INFINITY;
+  };
+
+  const compareRows = (a, b) => urgencyKey(a) - urgencyKey(b) || a.priority - b.priority || a.number - b.number;
+
+  const duration = (ms) => {
+    const total = Math.floor(Math.abs(ms) / 1000);
+    const days = Math.floor(total / 86400);
+    const hours = Math.floor((total % 86400) / 3600);
+    const minutes = Math.floor((total % 3600) / 60);
+    const seconds = total % 60;
+    const pad = (n) => String(n).padStart(2, "0");
+    const clock = hours || days ? `${hours}:${pad(minutes)}:${pad(seconds)}` : `${minutes}:${pad(seconds)}`;
+    return days ? `${fmt(t("days"), { days })} ${clock}` : clock;
+  };
+
+  const slaState = (row, now) => {
+    const target = slaTarget(row);
+    if (!target) return { level: "none", kind: "", text: t("no-target") };
+    const kind = t(target.kind);
+    if (row.status === "waiting") return { level: "paused", kind, text: t("paused") };
+    const left = target.due - now;
+    if (left < 0) return { level: "breached", kind, text: fmt(t("overdue"), { time: duration(left) }) };
+    const window = target.due - Date.parse(row.opened_at);
+    const level = window > 0 && left <= window * 0.25 ? "warn" : "ok";
+    return { level, kind, text: fmt(t("due-in"), { time: duration(left) }) };
+  };
+
+  // ---- Queue rendering ----------------------------------------------------------------------------------------
+  const list = $("queue-list");
+  const rowNodes = new Map(); // number -> li
+
+  const filters = {
+    team: $("filter-team"),
+    priority: $("filter-priority"),
+    mine: $("filter-mine"),
+    unassigned: $("filter-unassigned"),
+  };
+
+  const passesFilters = (row) => {
+    const team = filters.team.value;
+    if (team === "mine" && !state.me.team_ids.includes(row.team.id)) return false;
+    if (team && team !== "mine" && String(row.team.id) !== team) return false;
+    if (filters.priority.value && String(row.priority) !== filters.priority.value) return false;
+    if (filters.mine.checked && !(row.assignee && row.assignee.id === state.me.id)) return false;
+    if (filters.unassigned.checked && row.assignee !== null) return false;
+    return true;
+  };
+
+  const viewersOf = (number) =>
+    (state.presence.tickets[String(number)] || []).filter((viewer) => viewer.id !== state.me.id);
+
+  const buildRow = (number) => {
+    const li = el("li");
+    const button = el("button", "q-row");
+    button.type = "button";
+    button.dataset.number = String(number);
+    button.dataset.newLabel = t("status-new");
+    const badge = el("span", "q-priority");
+    badge.append(el("span", "c-badge"));
+    const subject = el("span", "q-subject");
+    const subjectText = el("span", "q-subject-text");
+    subjectText.dir = "auto";
+    subject.append(subjectText, el("span", "q-agency"), el("span", "q-viewers"));
+    const sla = el("span", "sla");
+    sla.append(el("span", "sla-kind"), el("span", "sla-time"));
+    button.append(badge, el("span", "q-ref"), subject, el("span", "q-team"), el("span", "q-status"),
+      el("span", "q-assignee"), sla);
+    button.addEventListener("click", () => openPanel(number));
+    button.addEventListener("focus", () => { state.focusNumber = number; });
+    li.append(button);
+    return li;
+  };
+
+  const setText = (node, text) => {
+    if (node.textContent !== text) node.textContent = text;
+  };
+
+  const paintRow = (li, row, now) => {
+    const button = li.firstElementChild;
+    const badge = button.querySelector(".c-badge");
+    badge.dataset.priority = String(row.priority);
+    setText(badge, `P${row.priority}`);
+    badge.title = priorityLabel(row.priority);
+    setText(button.querySelector(".q-ref"), row.reference);
+    setText(button.querySelector(".q-subject-text"), row.subject);
+    setText(button.querySelector(".q-agency"), `${nameOf(row.agency)} · ${nameOf(row.service)}`);
+    const viewers = viewersOf(row.number);
+    setText(button.querySelector(".q-viewers"), viewers.length ? fmt(t("viewers"), { count: viewers.length }) : "");
+    setText(button.querySelector(".q-team"), nameOf(row.team));
+    setText(button.querySelector(".q-status"), statusLabel(row.status));
+    const assignee = button.querySelector(".q-assignee");
+    setText(assignee, row.assignee ? row.assignee.name : t("unassigned"));
+    assignee.classList.toggle("is-none", !row.assignee);
+    button.classList.toggle("is-new", state.fresh.has(row.number));
+    button.setAttribute("aria-current", state.openNumber === row.number ? "true" : "false");
+    paintSla(button, row, now);
+  };
+
+  const paintSla = (button, row, now) => {
+    const sla = button.querySelector(".sla");
+    const current = slaState(row, now);
+    if (sla.dataset.level !== current.level) sla.dataset.level = current.level;
+    setText(sla.firstElementChild, current.kind);
+    setText(sla.lastElementChild, current.text);
+  };
+
+  let renderQueued = false;
+  const scheduleRender = () => {
+    if (renderQueued) return;
+    renderQueued = true;
+    requestAnimationFrame(() => {
+      renderQueued = false;
+      renderQueue();
+    });
+  };
+
+  const renderQueue = () => {
+    const now = Date.now();
+    const rows = [...state.queue.values()].sort(compareRows);
+    const shown = rows.filter(passesFilters);
+    const hadFocus = list.contains(document.activeElement);
+    const keep = new Set(shown.map((row) => row.number));
+    for (const [number, li] of rowNodes) {
+      if (!keep.has(number)) {
+        li.remove();
+        rowNodes.delete(number);
+      }
+    }
+    let previous = null;
+    for (const row of shown) {
+      let li = rowNodes.get(row.number);
+      if (!li) {
+        li = buildRow(row.number);
+        rowNodes.set(row.number, li);
+      }
+      paintRow(li, row, now);
+      const expected = previous ? previous.nextSibling : list.firstChild;
+      if (expected !== li) list.insertBefore(li, expected);
+      previous = li;
+    }
+    $("queue-empty").hidden = shown.length > 0;
+    setText($("queue-count"), fmt(t("count"), { shown: shown.length, total: rows.length }));
+    if (hadFocus && !list.contains(document.activeElement)) {
+      const first = list.querySelector(".q-row");
+      if (first) first.focus();
+    }
+  };
+
+  const tick = () => {
+    const now = Date.now();
+    for (const [number, li] of rowNodes) {
+      const row = state.queue.get(number);
+      if (row) paintSla(li.firstElementChild, row, now);
+    }
+  };
+
+  // ---- Filters (remembered in this browser) --------------------------------------------------------------------
+  for (const team of config.teams || []) {
+    const option = el("option", "", nameOf(team));
+    option.value = String(team.id);
+    filters.team.append(option);
+  }
+  const FILTER_KEY = "helpdesk.console.filters";
+  try {
+    const saved = JSON.parse(localStorage.getItem(FILTER_KEY) || "{}");
+    if ([...filters.team.options].some((o) => o.value === saved.team)) filters.team.value = saved.team;
+    if ([...filters.priority.options].some((o) => o.value === saved.priority)) filters.priority.value = saved.priority;
+    filters.mine.checked = Boolean(saved.mine);
+    filters.unassigned.checked = Boolean(saved.unassigned);
+  } catch {
+    localStorage.removeItem(FILTER_KEY);
+  }
+  $("filters").addEventListener("change", () => {
+    localStorage.setItem(FILTER_KEY, JSON.stringify({
+      team: filters.team.value,
+      priority: filters.priority.value,
+      mine: filters.mine.checked,
+      unassigned: filters.unassigned.checked,
+    }));
+    renderQueue();
+  });
+  $("filters").addEventListener("submit", (event) => event.preventDefault());
+
+  // ---- Alerts: a beep and a browser notification for a new P1 -------------------------------------------------
+  let audio = null;
+  const unlockAudio = () => {
+    if (!audio && window.AudioContext) audio = new AudioContext();
+    if (audio && audio.state === "suspended") audio.resume();
+  };
+  document.addEventListener("pointerdown", unlockAudio, { once: true });
+  document.addEventListener("keydown", unlockAudio, { once: true });
+
+  const beep = () => {
+    if (!audio) return;
+    const start = audio.currentTime;
+    for (const [offset, frequency] of [[0, 880], [0.25, 660], [0.5, 880]]) {
+      const oscillator = audio.createOscillator();
+      const gain = audio.createGain();
+      oscillator.type = "square";
+      oscillator.frequency.value = frequency;
+      gain.gain.setValueAtTime(0.0001, start + offset);
+      gain.gain.exponentialRampToValueAtTime(0.2, start + offset + 0.02);
+      gain.gain.exponentialRampToValueAtTime(0.0001, start + offset + 0.2);
+      oscillator.connect(gain).connect(audio.destination);
+      oscillator.start(start + offset);
+      oscillator.stop(start + offset + 0.22);
+    }
+  };
+
+  const alertsButton = $("alerts-toggle");
+  const showAlertsState = () => {
+    alertsButton.setAttribute("aria-pressed", state.alerts ? "true" : "false");
+    alertsButton.textContent = state.alerts ? t("alerts-on") : t("alerts-off");
+  };
+  alertsButton.addEventListener("click", async () => {
+    unlockAudio();
+    if (state.alerts) {
+      state.alerts = false;
+      showAlertsState();
+      return;
+    }
+    state.alerts = true;
+    if ("Notification" in window && Notification.permission === "default") await Notification.requestPermission();
+    if ("Notification" in window && Notification.permission === "denied") announce(t("alerts-blocked"), true);
+    showAlertsState();
+    beep();
+  });
+
+  const alertP1 = (row) => {
+    beep();
+    if (!state.alerts || !("Notification" in window) || Notification.permission !== "granted") return;
+    let notification;
+    try {
+      notification = new Notification(fmt(t("new-p1-title"), { reference: row.reference }), {
+        body: `${row.subject}\n${nameOf(row.agency)} · ${nameOf(row.service)}`,
+        tag: `ticket-${row.number}`,
+        requireInteraction: true,
+      });
+    } catch {
+      return;
+    }
+    notification.addEventListener("click", () => {
+      window.focus();
+      openPanel(row.number);
+      notification.close();
+    });
+  };
+
+  const announce = (text, urgent = false) => {
+    const region = $(urgent ? "announce-urgent" : "announce-queue");
+    const line = el("p", "", text);
+    region.append(line);
+    while (region.childElementCount > 5) region.firstElementChild.remove();
+  };
+
+  // ---- Connection ---------------------------------------------------------------------------------------------
+  const connection = $("connection-status");
+  const setConnection = (stateName, text) => {
+    connection.dataset.state = stateName;
+    $("connection-text").textContent = text || t(stateName);
+  };
+
+  let socket = null;
+  let attempts = 0;
+  let reconnectTimer = null;
+  let watchdog = null;
+  let stopped = false;
+  const heartbeatMs = Math.max(1, Number(config.heartbeat_seconds) || 5) * 1000;
+
+  const socketUrl = () => `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${config.ws_path}`;
+
+  const send = (message) => {
+    if (socket && socket.readyState === WebSocket.OPEN) {
+      socket.send(JSON.stringify(message));
+      return true;
+    }
+    return false;
+  };
+
+  const armWatchdog = () => {
+    clearTimeout(watchdog);
+    // Three missed heartbeats: the socket is dead even if the browser has not noticed.
+    watchdog = setTimeout(() => socket && socket.close(4000, "heartbeat timeout"), heartbeatMs * 3 + 1000);
+  };
+
+  const connect = () => {
+    clearTimeout(reconnectTimer);
+    if (stopped) return;
+    socket = new WebSocket(socketUrl());
+    const current = socket;
+    current.addEventListener("open", () => {
+      if (current !== socket) return;
+      attempts = 0;
+      armWatchdog();
+    });
+    current.addEventListener("message", (event) => {
+      if (current !== socket) return;
+      armWatchdog();
+      let message;
+      try {
+        message = JSON.parse(event.data);
+      } catch {
+        return;
+      }
+      handle(message);
+    });
+    current.addEventListener("close", (event) => {
+      if (current !== socket) return;
+      clearTimeout(watchdog);
+      failPending();
+      if (event.code === 4401) {
+        stopped = true;
+        setConnection("offline", t("signed-out"));
+        return;
+      }
+      if (event.code === 4403) {
+        stopped = true;
+        setConnection("offline", t("forbidden"));
+        return;
+      }
+      scheduleReconnect();
+    });
+  };
+
+  const scheduleReconnect = () => {
+    attempts += 1;
+    const offline = navigator.onLine === false || attempts > 4;
+    setConnection(offline ? "offline" : "reconnecting");
+    const delay = Math.min(15000, 500 * 2 ** Math.min(attempts - 1, 5)) * (0.75 + Math.random() * 0.5);
+    reconnectTimer = setTimeout(connect, delay);
+  };
+
+  window.addEventListener("online", () => {
+    if (!stopped && (!socket || socket.readyState !== WebSocket.OPEN)) {
+      attempts = 0;
+      connect();
+    }
+  });
+  window.addEventListener("offline", () => {
+    if (socket && socket.readyState !== WebSocket.OPEN) setConnection("offline");
+  });
+
+  // ---- Server messages ----------------------------------------------------------------------------------------
+  const handle = (message) => {
+    switch (message.type) {
+      case "snapshot": return onSnapshot(message);
+      case "event": return onEvent(message, true);
+      case "heartbeat": return onHeartbeat(message);
+      case "resync": return onResync(message);
+      case "presence": return onPresence(message);
+      case "action.result": return onActionResult(message);
+      default: return undefined;
+    }
+  };
+
+  const onSnapshot = (message) => {
+    const reconnecting = state.hadSnapshot && message.reason !== "resync";
+    const resumeFrom = state.heartbeatCursor;
+    if (message.me) state.me = { ...state.me, ...message.me, team_ids: message.me.team_ids || [] };
+    state.queue = new Map();
+    state.versions = new Map();
+    for (const row of message.tickets) applyRow(row);
+    state.highestCursor = message.cursor;
+    state.heartbeatCursor = message.cursor;
+    state.hadSnapshot = true;
+    setConnection("connected");
+    if (reconnecting) {
+      // Events committed out of id order around the reconnect are caught by replaying from the old heartbeat.
+      send({ type: "resync", since: Math.min(resumeFrom, message.cursor) });
+      announce(t("resynced"));
+    }
+    if (state.openNumber !== null) {
+      const row = state.queue.get(state.openNumber);
+      if (row) refreshPanelRow(row);
+      loadPanel(state.openNumber, false);
+      send({ type: "view", ticket: state.openNumber });
+    }
+    renderQueue();
+  };
+
+  const onEvent = (message, live) => {
+    seeCursor(message.cursor);
+    const row = message.ticket;
+    const changed = applyRow(row);
+    const event = message.event;
+    if (live && changed && event.kind === "opened" && state.queue.has(row.number)) {
+      if (state.me.team_ids.includes(row.team.id)) state.fresh.add(row.number);
+      announce(fmt(t("new-ticket"), {
+        reference: row.reference, priority: priorityLabel(row.priority), subject: row.subject,
+      }), row.priority === 1);
+      if (row.priority === 1) alertP1(row);
+    }
+    if (state.openNumber === event.ticket) schedulePanelReload();
+    scheduleRender();
+  };
+
+  const onHeartbeat = (message) => {
+    const since = state.heartbeatCursor;
+    state.heartbeatCursor = message.cursor;
+    if (message.cursor > state.highestCursor) send({ type: "resync", since });
+  };
+
+  const onResync = (message) => {
+    for (const item of message.events) onEvent(item, false);
+    seeCursor(message.cursor);
+  };
+
+  const onPresence = (message) => {
+    state.presence = { online: message.online || [], tickets: message.tickets || {} };
+    const others = state.presence.online.filter((user) => user.id !== state.me.id).map((user) => user.name);
+    setText($("online-list"), others.length ? fmt(t("online"), { names: others.join(lang === "ar" ? "، " : ", ") }) : "");
+    paintPresence();
+    scheduleRender();
+  };
+
+  // ---- Ticket panel -------------------------------------------------------------------------------------------
+  const panel = $("ticket-panel");
+  const consoleRoot = $("console");
+  let panelReloadTimer = null;
+  let panelRequest = 0;
+
+  const urlFor = (template, number, action) =>
+    template.replace("/0/", `/${number}/`).replace("ACTION", action || "");
+
+  const openPanel = (number) => {
+    const changed = state.openNumber !== number;
+    state.openNumber = number;
+    state.fresh.delete(number);
+    panel.hidden = false;
+    consoleRoot.classList.add("has-panel");
+    if (changed) {
+      state.panelData = null;
+      hideResult();
+      for (const form of panel.querySelectorAll("form")) form.reset();
+      const row = state.queue.get(number);
+      if (row) refreshPanelRow(row);
+      else setText($("panel-title"), "");
+      $("panel-timeline").replaceChildren();
+      $("panel-description").replaceChildren();
+      $("panel-attachments").replaceChildren();
+      loadPanel(number, true);
+      send({ type: "view", ticket: number });
+    }
+    paintPresence();
+    renderQueue();
+    panel.focus({ preventScroll: false });
+  };
+
+  const closePanel = () => {
+    if (state.openNumber === null) return;
+    const number = state.openNumber;
+    stopTyping();
+    state.openNumber = null;
+    state.panelData = null;
+    panel.hidden = true;
+    consoleRoot.classList.remove("has-panel");
+    send({ type: "view", ticket: null });
+    renderQueue();
+    const button = list.querySelector(`.q-row[data-number="${number}"]`) || list.querySelector(".q-row");
+    if (button) button.focus();
+  };
+
+  const schedulePanelReload = () => {
+    clearTimeout(panelReloadTimer);
+    panelReloadTimer = setTimeout(() => {
+      if (state.openNumber !== null) loadPanel(state.openNumber, false);
+    }, 150);
+  };
+
+  const loadPanel = async (number, showLoading) => {
+    const request = ++panelRequest;
+    $("panel-loading").hidden = !showLoading;
+    $("panel-error").hidden = true;
+    try {
+      const response = await fetch(urlFor(config.ticket_url, number), {
+        headers: { Accept: "application/json" },
+        credentials: "same-origin",
+      });
+      if (request !== panelRequest || state.openNumber !== number) return;
+      const data = await response.json().catch(() => null);
+      if (!response.ok || !data || !data.ticket) {
+        showPanelError((data && data.error) || t("load-failed"));
+        return;
+      }
+      state.panelData = data;
+      applyRow(data.ticket);
+      fillPanel(data);
+      scheduleRender();
+    } catch {
+      if (request === panelRequest) showPanelError(t("load-failed"));
+    } finally {
+      if (request === panelRequest) $("panel-loading").hidden = true;
+    }
+  };
+
+  const showPanelError = (text) => {
+    $("panel-error").textContent = text;
+    $("panel-error").hidden = false;
+  };
+
+  const refreshPanelRow = (row) => {
+    if (state.panelData && state.panelData.ticket.number === row.number) {
+      if (row.version >= state.panelData.ticket.version) state.panelData.ticket = row;
+      else row = state.panelData.ticket;
+    }
+    setText($("panel-reference"), row.reference);
+    const badge = $("panel-priority");
+    badge.dataset.priority = String(row.priority);
+    setText(badge, priorityLabel(row.priority));
+    setText($("panel-status"), statusLabel(row.status));
+    setText($("panel-title"), row.subject);
+    setText($("fact-agency"), nameOf(row.agency));
+    setText($("fact-service"), nameOf(row.service));
+    setText($("fact-team"), nameOf(row.team));
+    setText($("fact-assignee"), row.assignee ? row.assignee.name : t("unassigned"));
+    setText($("fact-opened"), `${formatDate(row.opened_at)} · ${fmt(t("via"), { channel: channelLabel(row.channel) })}`);
+    setText($("fact-response"), row.acknowledged_at ? `${formatDate(row.response_due_at)} ✓` : formatDate(row.response_due_at));
+    setText($("fact-resolution"), formatDate(row.resolution_due_at));
+    paintActions(row);
+  };
+
+  const paintActions = (row) => {
+    const mine = row.assignee && row.assignee.id === state.me.id;
+    $("action-acknowledge").disabled = row.status !== "new";
+    $("action-claim").disabled = !row.is_open || Boolean(mine);
+    for (const form of panel.querySelectorAll(".action-form")) {
+      const open = row.is_open || (form.dataset.action === "reply" && row.status === "resolved");
+      for (const control of form.elements) control.disabled = !open;
+    }
+    const statusSelect = $("status-select");
+    for (const option of statusSelect.options) option.disabled = option.value === row.status;
+    if (statusSelect.selectedOptions[0] && statusSelect.selectedOptions[0].disabled) {
+      const first = [...statusSelect.options].find((option) => !option.disabled);
+      if (first) statusSelect.value = first.value;
+    }
+    const prioritySelect = $("priority-select");
+    if (document.activeElement !== prioritySelect && !prioritySelect.form.elements.reason.value) {
+      prioritySelect.value = String(row.priority);
+    }
+  };
+
+  const fillPanel = (data) => {
+    refreshPanelRow(data.ticket);
+    setText($("fact-requester"), data.requester ? data.requester.name : "—");
+    setText($("fact-phone"), [data.contact_phone, data.caller_phone].filter(Boolean).join(" · ") || "—");
+    $("panel-agency-link").href = data.agency_ticket_url || "#";
+    const description = $("panel-description");
+    description.textContent = data.description || t("no-description");
+    const attachments = $("panel-attachments");
+    attachments.replaceChildren(...(data.attachments || []).map((item) => {
+      const li = el("li");
+      const link = el("a", "", item.name);
+      link.href = item.url;
+      li.append(link, document.createTextNode(` (${Math.max(1, Math.round(item.size / 1024))} KB)`));
+      return li;
+    }));
+    attachments.hidden = !attachments.childElementCount;
+    const timeline = $("panel-timeline");
+    timeline.replaceChildren(...[...(data.timeline || [])].reverse().map(timelineItem));
+  };
+
+  const actorName = (item) => {
+    if (item.actor) return item.actor.name;
+    return item.channel === "phone" || item.channel === "sms" ? t("caller") : t("someone");
+  };
+
+  const timelineSentence = (item) => {
+    const actor = actorName(item);
+    const before = item.before || {};
+    const after = item.after || {};
+    switch (item.kind) {
+      case "opened": return fmt(t("ev-opened"), { actor });
+      case "commented":
+        return fmt(t(item.comment && item.comment.internal ? "ev-commented-internal" : "ev-commented-public"), { actor });
+      case "acknowledged": return fmt(t("ev-acknowledged"), { actor });
+      case "assigned":
+        if (!after.assignee) return fmt(t("ev-unassigned"), { actor });
+        if (item.actor && after.assignee.id === item.actor.id) return fmt(t("ev-claimed"), { actor });
+        return fmt(t("ev-assigned"), { actor, assignee: after.assignee.name });
+      case "status_changed":
+        return fmt(t("ev-status-changed"), { actor, from: statusLabel(before.status), to: statusLabel(after.status) });
+      case "priority_changed":
+        return fmt(t("ev-priority-changed"), {
+          actor, from: priorityLabel(before.priority), to: priorityLabel(after.priority),
+        });
+      case "resolved": return fmt(t("ev-resolved"), { actor });
+      case "closed": return fmt(t("ev-closed"), { actor });
+      case "reopened": return fmt(t("ev-reopened"), { actor });
+      case "cancelled": return fmt(t("ev-cancelled"), { actor });
+      default: return fmt(t("ev-other"), { actor });
+    }
+  };
+
+  const timelineItem = (item) => {
+    const internal = !item.public || (item.comment && item.comment.internal);
+    const li = el("li", internal ? "is-internal" : "");
+    li.dataset.kind = item.kind;
+    const text = el("p", "tl-text", timelineSentence(item));
+    if (internal) text.append(el("span", "tl-tag", t("internal")));
+    li.append(text);
+    li.append(el("p", "tl-meta", `${formatDate(item.created_at)} · ${fmt(t("via"), { channel: channelLabel(item.channel) })}`));
+    const extra = item.comment ? item.comment.body : (item.after && (item.after.reason || item.after.note)) || "";
+    if (extra) {
+      const body = el("p", "tl-body", extra);
+      body.dir = "auto";
+      li.append(body);
+    }
+    return li;
+  };
+
+  const paintPresence = () => {
+    const line = $("panel-presence");
+    if (state.openNumber === null) {
+      setText(line, "");
+      return;
+    }
+    const viewers = viewersOf(state.openNumber);
+    const parts = [];
+    if (viewers.length) {
+      parts.push(fmt(t("also-viewing"), { names: viewers.map((v) => v.name).join(lang === "ar" ? "، " : ", ") }));
+    }
+    for (const viewer of viewers.filter((v) => v.typing)) parts.push(fmt(t("is-typing"), { name: viewer.name }));
+    setText(line, parts.join(" · "));
+  };
+
+  $("panel-close").addEventListener("click", closePanel);
+
+  // ---- Actions ------------------------------------------------------------------------------------------------
+  let requestSeq = 0;
+  const result = $("action-result");
+
+  const showResult = (ok, text) => {
+    result.dataset.ok = String(ok);
+    result.textContent = text;
+    result.hidden = false;
+  };
+  const hideResult = () => {
+    result.hidden = true;
+    result.textContent = "";
+  };
+
+  const csrfToken = () => {
+    const field = document.querySelector("input[name=csrfmiddlewaretoken]");
+    return field ? field.value : "";
+  };
+
+  const runAction = async (action, fields, control) => {
+    const number = state.openNumber;
+    const row = currentRow(number);
+    if (number === null || !row) return;
+    const requestId = `${Date.now().toString(36)}-${++requestSeq}`;
+    control.disabled = true;
+    showResult("pending", t("sending"));
+    const message = { type: "action", request_id: requestId, action, ticket: number, version: row.version, ...fields };
+    state.pending.set(requestId, { action, control, number });
+    if (send(message)) return;
+    // The socket is down: the same action through the HTTP endpoint.
+    const body = new FormData();
+    body.append("version", String(row.version));
+    for (const [key, value] of Object.entries(fields)) body.append(key, value === null ? "" : String(value));
+    try {
+      const response = await fetch(urlFor(config.action_url, number, action), {
+        method: "POST",
+        body,
+        headers: { "X-CSRFToken": csrfToken(), Accept: "application/json" },
+        credentials: "same-origin",
+      });
+      const data = await response.json().catch(() => ({ ok: false, error: t("request-failed"), ticket: null }));
+      onActionResult({ request_id: requestId, ok: Boolean(data.ok), error: data.error, ticket: data.ticket });
+    } catch {
+      onActionResult({ request_id: requestId, ok: false, error: t("request-failed"), ticket: null });
+    }
+  };
+
+  const failPending = () => {
+    for (const requestId of [...state.pending.keys()]) {
+      onActionResult({ request_id: requestId, ok: false, error: t("request-failed"), ticket: null });
+    }
+  };
+
+  const onActionResult = (message) => {
+    const pending = state.pending.get(message.request_id);
+    if (!pending) return;
+    state.pending.delete(message.request_id);
+    pending.control.disabled = false;
+    if (message.ticket) {
+      applyRow(message.ticket);
+      scheduleRender();
+    }
+    if (pending.number !== state.openNumber) return;
+    if (message.ok) {
+      showResult(true, t(`ok-${pending.action}`));
+      const form = pending.control.form || (pending.control.tagName === "FORM" ? pending.control : null);
+      if (form && (pending.action === "note" || pending.action === "reply" || pending.action === "priority")) {
+        form.reset();
+      }
+      schedulePanelReload();
+    } else {
+      showResult(false, message.error || t("request-failed"));
+    }
+    const row = currentRow(pending.number);
+    if (row) paintActions(row);
+  };
+
+  for (const button of panel.querySelectorAll("button[data-action]")) {
+    button.addEventListener("click", () => runAction(button.dataset.action, {}, button));
+  }
+
+  const formFields = {
+    assign: (form) => ({ assignee: form.elements.assignee.value ? Number(form.elements.assignee.value) : null }),
+    status: (form) => ({ status: form.elements.status.value, note: form.elements.note.value.trim() }),
+    priority: (form) => ({ priority: Number(form.elements.priority.value), reason: form.elements.reason.value.trim() }),
+    note: (form) => ({ body: form.elements.body.value.trim() }),
+    reply: (form) => ({ body: form.elements.body.value.trim() }),
+  };
+
+  for (const form of panel.querySelectorAll("form[data-action]")) {
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      if (!form.reportValidity()) return;
+      const action = form.dataset.action;
+      if (action === "note" || action === "reply") stopTyping();
+      runAction(action, formFields[action](form), form.querySelector("button[type=submit]"));
+    });
+  }
+
+  const assignSelect = $("assign-select");
+  for (const technician of config.technicians || []) {
+    const option = el("option", "", technician.id === state.me.id ? `${technician.name} ✓` : technician.name);
+    option.value = String(technician.id);
+    assignSelect.append(option);
+  }
+
+  // ---- Typing -------------------------------------------------------------------------------------------------
+  let typingTicket = null;
+  let typingSentAt = 0;
+  let typingIdle = null;
+
+  const stopTyping = () => {
+    clearTimeout(typingIdle);
+    if (typingTicket !== null) send({ type: "typing", ticket: typingTicket, typing: false });
+    typingTicket = null;
+    typingSentAt = 0;
+  };
+
+  for (const area of panel.querySelectorAll("textarea")) {
+    area.addEventListener("input", () => {
+      if (state.openNumber === null) return;
+      const now = Date.now();
+      if (typingTicket !== state.openNumber || now - typingSentAt > 3000) {
+        typingTicket = state.openNumber;
+        typingSentAt = now;
+        send({ type: "typing", ticket: typingTicket, typing: true });
+      }
+      clearTimeout(typingIdle);
+      typingIdle = setTimeout(stopTyping, 4000);
+    });
+    area.addEventListener("blur", stopTyping);
+  }
+
+  // ---- Keyboard -----------------------------------------------------------------------------------------------
+  const moveFocus = (step) => {
+    const rows = [...list.querySelectorAll(".q-row")];
+    if (!rows.length) return;
+    const index = rows.indexOf(document.activeElement);
+    let next;
+    if (index === -1) {
+      const remembered = rows.findIndex((row) => Number(row.dataset.number) === state.focusNumber);
+      next = remembered === -1 ? 0 : remembered;
+    } else {
+      next = Math.min(rows.length - 1, Math.max(0, index + step));
+    }
+    rows[next].focus();
+    rows[next].scrollIntoView({ block: "nearest" });
+  };
+
+  document.addEventListener("keydown", (event) => {
+    if (event.altKey || event.ctrlKey || event.metaKey) return;
+    const target = event.target;
+    const typing = target instanceof HTMLElement && target.closest("input, textarea, select, [contenteditable]");
+    if (event.key === "Escape" && state.openNumber !== null) {
+      event.preventDefault();
+      // A first Escape leaves a field that holds text, so a half-written reply is not lost by accident.
+      if (typing && "value" in target && target.value) {
+        panel.focus();
+        return;
+      }
+      closePanel();
+      return;
+    }
+    if (typing) return;
+    const arrowsFree = target === document.body || list.contains(target);
+    if (event.key === "j" || (event.key === "ArrowDown" && arrowsFree)) {
+      event.preventDefault();
+      moveFocus(1);
+    } else if (event.key === "k" || (event.key === "ArrowUp" && arrowsFree)) {
+      event.preventDefault();
+      moveFocus(-1);
+    }
+  });
+
+  // ---- Start --------------------------------------------------------------------------------------------------
+  showAlertsState();
+  renderQueue();
+  setInterval(tick, 1000);
+  connect();
+})();
