@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
 
-from tickets.models import Agency, Team, Ticket, TicketEvent
+from tickets.models import Agency, Attachment, Comment, Team, Ticket, TicketEvent
 
 
 def user_is_technician(user: AbstractBaseUser | AnonymousUser) -> bool:
@@ -117,3 +117,19 @@ def event_message_get(*, event_id: int) -> dict[str, Any]:
 def event_cursor_latest() -> int:
     latest = TicketEvent.objects.order_by("-pk").values_list("pk", flat=True).first()
     return latest or 0
+
+
+def comment_list_for(*, ticket: Ticket, user: AbstractBaseUser) -> QuerySet[Comment]:
+    """A ticket's comments as a user may read them: technicians see internal notes, agency staff do not."""
+    comments = ticket.comments.select_related("author").order_by("created_at", "id")
+    return comments if user_is_technician(user) else comments.filter(internal=False)
+
+
+def attachment_list_for(*, ticket: Ticket, user: AbstractBaseUser) -> QuerySet[Attachment]:
+    """A ticket's attachments as a user may download them. Files sent with an internal note are written in the same
+    transaction as the note and share its timestamp, so they stay hidden from agency staff with it."""
+    attachments = ticket.attachments.order_by("created_at", "id")
+    if user_is_technician(user):
+        return attachments
+    internal_times = ticket.comments.filter(internal=True).values("created_at")
+    return attachments.exclude(created_at__in=internal_times)

@@ -1,0 +1,367 @@
+"""The agency web pages: opening a ticket, the agency's ticket list, one ticket with its timeline, and the
+requester's actions on it. Each view parses the request, calls one service or selector and renders the result;
+a ticket outside `ticket_list_for(user)` is a 404 on every page and action."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.core.paginator import Paginator
+from django.db.models import TextChoices
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from tickets.exceptions import AlreadyClaimed, InvalidTransition, NotAllowed, StaleTicket, TicketError
+from tickets.filters import TicketFilter
+from tickets.forms import CommentForm, TicketActionForm, TicketCancelForm, TicketOpenForm, TicketReopenForm
+from tickets.models import Channel, Comment, Priority, Status, Ticket, TicketEvent
+from tickets.selectors import (
+    attachment_list_for,
+    comment_list_for,
+    ticket_list_for,
+    ticket_timeline,
+    user_agency,
+    user_is_technician,
+)
+from tickets.services import ticket_cancel, ticket_close, ticket_comment, ticket_open, ticket_reopen
+
+CONSOLE_URL = "/console/"
+TICKETS_PER_PAGE = 25
+
+
+def _forbidden(request: HttpRequest, message: str) -> HttpResponse:
+    return render(request, "tickets/forbidden.html", {"message": message}, status=403)
+
+
+def _no_role_message() -> str:
+    return _(
+        "Your account is not linked to an agency or a support team yet. Ask your helpdesk administrator to add you."
+    )
+
+
+def _visible_ticket(request: HttpRequest, number: int) -> Ticket:
+    return get_object_or_404(ticket_list_for(request.user), number=number)
+
+
+def _error_status(error: TicketError) -> int:
+    if isinstance(error, InvalidTransition | StaleTicket | AlreadyClaimed):
+        return 409
+    if isinstance(error, NotAllowed):
+        return 403
+    return 400
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    if user_is_technician(request.user):
+        return redirect(CONSOLE_URL)
+    if user_agency(request.user) is not None:
+        return redirect("ticket_list")
+    return _forbidden(request, _no_role_message())
+
+
+@login_required
+@require_safe
+def ticket_list(request: HttpRequest) -> HttpResponse:
+    technician = user_is_technician(request.user)
+    agency = user_agency(request.user)
+    if not technician and agency is None:
+        return _forbidden(request, _no_role_message())
+    visible = ticket_list_for(request.user).order_by("-opened_at", "-number")
+    filterset = TicketFilter(request.GET or None, queryset=visible, request=request)
+    tickets = filterset.qs if not filterset.is_bound or filterset.is_valid() else visible.none()
+    page = Paginator(tickets, TICKETS_PER_PAGE).get_page(request.GET.get("page"))
+    context = {
+        "filterset": filterset,
+        "page_obj": page,
+        "tickets": page.object_list,
+        "is_technician": technician,
+        "agency": agency,
+        "filtered": any(value for key, value in request.GET.items() if key != "page"),
+    }
+    return render(request, "tickets/list.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def ticket_new(request: HttpRequest) -> HttpResponse:
+    agency = user_agency(request.user)
+    if agency is None:
+        if user_is_technician(request.user):
+            return _forbidden(
+                request,
+                _("Technicians do not open tickets here: this form is for agency IT staff. Use the console."),
+            )
+        return _forbidden(request, _no_role_message())
+    if request.method != "POST":
+        form = TicketOpenForm(initial={"contact_phone": request.user.agency_membership.phone})
+        return render(request, "tickets/new.html", {"form": form, "agency": agency})
+    form = TicketOpenForm(request.POST, request.FILES)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            ticket = ticket_open(
+                service=data["service"],
+                subject=data["subject"],
+                description=data["description"],
+                impact=data["impact"],
+                urgency=data["urgency"],
+                channel=Channel.WEB,
+                requester=request.user,
+                contact_phone=data["contact_phone"],
+                attachments=data["attachments"],
+            )
+        except TicketError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(
+                request,
+                _("Your ticket %(reference)s is open. Quote this number if you call the helpdesk.")
+                % {"reference": ticket.reference},
+            )
+            return redirect("ticket_detail", number=ticket.number)
+    return render(request, "tickets/new.html", {"form": form, "agency": agency}, status=400)
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    event: TicketEvent
+    sentence: str
+    note: str
+    comment: Comment | None
+
+
+def _label(choices: type[TextChoices] | type[Priority], value: Any) -> str:
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return str(value)
+
+
+def _actor_name(event: TicketEvent) -> str:
+    if event.actor is not None:
+        return event.actor.get_full_name() or event.actor.get_username()
+    if event.channel == Channel.PHONE:
+        return _("A caller")
+    if event.channel == Channel.SMS:
+        return _("An SMS sender")
+    return _("The helpdesk")
+
+
+def _event_sentence(event: TicketEvent) -> str:
+    """One event told as a sentence in the active language."""
+    kind, before, after = event.kind, event.before or {}, event.after or {}
+    names: dict[str, Any] = {"actor": _actor_name(event)}
+    if kind == TicketEvent.Kind.OPENED:
+        return _("%(actor)s opened the ticket via %(channel)s.") % {
+            **names,
+            "channel": _label(Channel, event.channel),
+        }
+    if kind == TicketEvent.Kind.COMMENTED:
+        if after.get("internal"):
+            sentence = _("%(actor)s added an internal note.") % names
+        else:
+            sentence = _("%(actor)s wrote a reply.") % names
+        if after.get("status") == Status.IN_PROGRESS:
+            resumed = _("The ticket is back in progress.")
+            sentence = f"{sentence} {resumed}"
+        return sentence
+    if kind == TicketEvent.Kind.ACKNOWLEDGED:
+        return _("%(actor)s acknowledged the ticket.") % names
+    if kind == TicketEvent.Kind.ASSIGNED:
+        assignee = after.get("assignee")
+        if not assignee:
+            return _("%(actor)s returned the ticket to the queue.") % names
+        if event.actor is not None and assignee.get("id") == event.actor.pk:
+            return _("%(actor)s took the ticket.") % names
+        return _("%(actor)s assigned the ticket to %(assignee)s.") % {**names, "assignee": assignee.get("name", "")}
+    if kind == TicketEvent.Kind.STATUS_CHANGED:
+        return _("%(actor)s changed the status from %(old)s to %(new)s.") % {
+            **names,
+            "old": _label(Status, before.get("status")),
+            "new": _label(Status, after.get("status")),
+        }
+    if kind == TicketEvent.Kind.PRIORITY_CHANGED:
+        return _("%(actor)s changed the priority from %(old)s to %(new)s.") % {
+            **names,
+            "old": _label(Priority, before.get("priority")),
+            "new": _label(Priority, after.get("priority")),
+        }
+    if kind == TicketEvent.Kind.RESOLVED:
+        return _("%(actor)s marked the ticket as resolved.") % names
+    if kind == TicketEvent.Kind.CLOSED:
+        return _("%(actor)s confirmed the fix and closed the ticket.") % names
+    if kind == TicketEvent.Kind.REOPENED:
+        return _("%(actor)s reopened the ticket.") % names
+    if kind == TicketEvent.Kind.CANCELLED:
+        return _("%(actor)s cancelled the ticket.") % names
+    return _("%(actor)s: %(change)s.") % {**names, "change": event.get_kind_display()}
+
+
+def _timeline(ticket: Ticket, user: Any) -> list[TimelineEntry]:
+    comments = {comment.pk: comment for comment in comment_list_for(ticket=ticket, user=user)}
+    return [
+        TimelineEntry(
+            event=event,
+            sentence=_event_sentence(event),
+            note=str((event.after or {}).get("note") or (event.after or {}).get("reason") or ""),
+            comment=comments.get((event.after or {}).get("comment_id")),
+        )
+        for event in ticket_timeline(ticket=ticket, user=user)
+    ]
+
+
+def _render_detail(
+    request: HttpRequest,
+    ticket: Ticket,
+    *,
+    status: int = 200,
+    error: str = "",
+    comment_form: CommentForm | None = None,
+    close_form: TicketActionForm | None = None,
+    reopen_form: TicketReopenForm | None = None,
+    cancel_form: TicketCancelForm | None = None,
+) -> HttpResponse:
+    user = request.user
+    version = {"version": ticket.last_event_id}
+    technician = user_is_technician(user)
+    context = {
+        "ticket": ticket,
+        "timeline": _timeline(ticket, user),
+        "attachments": attachment_list_for(ticket=ticket, user=user),
+        "is_technician": technician,
+        "console_url": CONSOLE_URL,
+        "error": error,
+        "now": timezone.now(),
+        "can_comment": ticket.is_open or ticket.status == Status.RESOLVED,
+        "can_confirm": not technician and ticket.status == Status.RESOLVED,
+        "can_cancel": not technician and ticket.is_open,
+        "comment_form": comment_form or CommentForm(),
+        "close_form": close_form or TicketActionForm(initial=version),
+        "reopen_form": reopen_form or TicketReopenForm(initial=version),
+        "cancel_form": cancel_form or TicketCancelForm(initial=version),
+    }
+    return render(request, "tickets/detail.html", context, status=status)
+
+
+@login_required
+@require_safe
+def ticket_detail(request: HttpRequest, number: int) -> HttpResponse:
+    return _render_detail(request, _visible_ticket(request, number))
+
+
+@login_required
+@require_POST
+def ticket_comment_create(request: HttpRequest, number: int) -> HttpResponse:
+    ticket = _visible_ticket(request, number)
+    form = CommentForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _render_detail(request, ticket, status=400, comment_form=form)
+    try:
+        ticket_comment(
+            ticket=ticket,
+            author=request.user,
+            body=form.cleaned_data["body"],
+            channel=Channel.WEB,
+            attachments=form.cleaned_data["attachments"],
+        )
+    except TicketError as error:
+        ticket.refresh_from_db()
+        return _render_detail(request, ticket, status=_error_status(error), error=error.message, comment_form=form)
+    messages.success(request, _("Your reply has been added."))
+    return redirect("ticket_detail", number=ticket.number)
+
+
+def _status_action(
+    request: HttpRequest,
+    number: int,
+    *,
+    form_class: type[TicketActionForm],
+    form_name: str,
+    service: Callable[..., Ticket],
+    success_message: str,
+) -> HttpResponse:
+    ticket = _visible_ticket(request, number)
+    form = form_class(request.POST)
+    if not form.is_valid():
+        return _render_detail(request, ticket, status=400, **{form_name: form})
+    try:
+        service(
+            ticket=ticket,
+            actor=request.user,
+            note=form.cleaned_data.get("reason", ""),
+            channel=Channel.WEB,
+            expected_event_id=form.cleaned_data["version"],
+        )
+    except TicketError as error:
+        ticket.refresh_from_db()
+        retry = form_class(initial={**form.cleaned_data, "version": ticket.last_event_id})
+        return _render_detail(request, ticket, status=_error_status(error), error=error.message, **{form_name: retry})
+    messages.success(request, success_message)
+    return redirect("ticket_detail", number=ticket.number)
+
+
+@login_required
+@require_POST
+def ticket_close_view(request: HttpRequest, number: int) -> HttpResponse:
+    return _status_action(
+        request,
+        number,
+        form_class=TicketActionForm,
+        form_name="close_form",
+        service=ticket_close,
+        success_message=_("Thank you for confirming the fix. The ticket is closed."),
+    )
+
+
+@login_required
+@require_POST
+def ticket_reopen_view(request: HttpRequest, number: int) -> HttpResponse:
+    return _status_action(
+        request,
+        number,
+        form_class=TicketReopenForm,
+        form_name="reopen_form",
+        service=ticket_reopen,
+        success_message=_("The ticket is reopened and back with the support team."),
+    )
+
+
+@login_required
+@require_POST
+def ticket_cancel_view(request: HttpRequest, number: int) -> HttpResponse:
+    return _status_action(
+        request,
+        number,
+        form_class=TicketCancelForm,
+        form_name="cancel_form",
+        service=ticket_cancel,
+        success_message=_("The ticket is cancelled."),
+    )
+
+
+@login_required
+@require_safe
+def attachment_download(request: HttpRequest, number: int, attachment_id: int) -> FileResponse:
+    ticket = _visible_ticket(request, number)
+    attachment = get_object_or_404(attachment_list_for(ticket=ticket, user=request.user), pk=attachment_id)
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError as missing:
+        raise Http404(_("This file is no longer available.")) from missing
+    known_types = set(settings.HELPDESK_ATTACHMENT_TYPES.values())
+    content_type = attachment.content_type if attachment.content_type in known_types else "application/octet-stream"
+    response = FileResponse(handle, as_attachment=True, filename=attachment.name, content_type=content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
