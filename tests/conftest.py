@@ -27,6 +27,11 @@ def require_redis_layer():
 @pytest.fixture(autouse=True)
 def _test_settings(tmp_path, settings):
     settings.MEDIA_ROOT = tmp_path / "media"
+    # The manifest storage used when DEBUG is off needs collectstatic; pages under test link files by plain name.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
     # Test accounts need no slow password hashing.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

@@ -63,16 +63,8 @@ def test_development_runs_without_a_secret_key():
     assert loaded({"DJANGO_DEBUG": "1"})["debug"] is True
 
 
-@pytest.fixture
-def plain_static_storage(settings):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
 @pytest.mark.django_db
-def test_pages_carry_the_security_headers(client, plain_static_storage):
+def test_pages_carry_the_security_headers(client):
     response = client.get("/admin/login/")
     assert response.status_code == 200
     policy = response["Content-Security-Policy"]

@@ -10,15 +10,6 @@ from tickets.models import AgencyMembership, Ticket, TicketEvent
 from tickets.services import ticket_comment
 
 
-@pytest.fixture(autouse=True)
-def _plain_static_storage(settings):
-    """The manifest storage used when DEBUG is off needs collectstatic; these pages only need static URLs."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
 @pytest.fixture
 def manager(db):
     return UserFactory(username="duty-manager", is_staff=True, is_superuser=True)

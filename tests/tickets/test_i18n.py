@@ -15,16 +15,6 @@ from tickets.services import ticket_claim
 ARABIC_LETTERS = re.compile(r"[\u0600-\u06ff]")
 
 
-@pytest.fixture(autouse=True)
-def _unhashed_static_files(settings, tmp_path):
-    """The manifest storage needs collectstatic; pages under test link the stylesheet by its plain name."""
-    settings.STATIC_ROOT = tmp_path
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
 def visible_text(html: str) -> str:
     body = html.split("<body", 1)[1]
     return re.sub(r"<[^>]+>", " ", body)

@@ -13,16 +13,6 @@ from tickets.services import ticket_claim, ticket_resolve
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(32)
 
 
-@pytest.fixture(autouse=True)
-def _unhashed_static_files(settings, tmp_path):
-    """The manifest storage needs collectstatic; pages under test link the stylesheet by its plain name."""
-    settings.STATIC_ROOT = tmp_path
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
 # What each request does, given the ticket: (method, url, data).
 REQUESTS = {
     "detail": lambda t: ("get", f"/tickets/{t.number}/", None),

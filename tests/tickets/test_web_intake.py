@@ -16,16 +16,6 @@ NEW_URL = "/tickets/new/"
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(64)
 
 
-@pytest.fixture(autouse=True)
-def _unhashed_static_files(settings, tmp_path):
-    """The manifest storage needs collectstatic; pages under test link the stylesheet by its plain name."""
-    settings.STATIC_ROOT = tmp_path
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
 def docx_bytes() -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:

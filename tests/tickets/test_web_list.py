@@ -16,16 +16,6 @@ QATAR = ZoneInfo("Asia/Qatar")
 ROW_LINK = re.compile(r'<a class="ticket-ref" dir="ltr" href="/tickets/(\d+)/">')
 
 
-@pytest.fixture(autouse=True)
-def _unhashed_static_files(settings, tmp_path):
-    """The manifest storage needs collectstatic; pages under test link the stylesheet by its plain name."""
-    settings.STATIC_ROOT = tmp_path
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
 def listed(client, query: str = "") -> list[int]:
     response = client.get(f"/tickets/{query}")
     assert response.status_code == 200

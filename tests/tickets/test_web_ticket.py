@@ -15,16 +15,6 @@ from tickets.services import ticket_claim, ticket_comment, ticket_resolve, ticke
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(32)
 
 
-@pytest.fixture(autouse=True)
-def _unhashed_static_files(settings, tmp_path):
-    """The manifest storage needs collectstatic; pages under test link the stylesheet by its plain name."""
-    settings.STATIC_ROOT = tmp_path
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
 def resolved(ticket, technician, note="Replaced the faulty switch."):
     ticket_claim(ticket=ticket, technician=technician)
     ticket_resolve(ticket=ticket, actor=technician, note=note)
