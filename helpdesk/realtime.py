@@ -4,6 +4,7 @@ console that misses a message asks for it again from the event table."""
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -26,3 +27,16 @@ def publish_ticket_event(*, event_id: int) -> None:
     except Exception:
         # The channel layer is only the fast path: consoles resync from the event table.
         logger.warning("Could not publish ticket event %s to the channel layer", event_id, exc_info=True)
+
+
+def publish_presence(*, state: dict[str, Any]) -> None:
+    """Broadcast who is online and who views or types on which ticket to every connected technician console."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    message = {**state, "type": "console.presence"}
+    try:
+        async_to_sync(layer.group_send)(CONSOLE_GROUP, message)
+    except Exception:
+        # Presence is refreshed on every change and read again from the database by each new console.
+        logger.warning("Could not publish console presence to the channel layer", exc_info=True)

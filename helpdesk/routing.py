@@ -2,4 +2,6 @@
 
 from __future__ import annotations
 
-websocket_urlpatterns: list = []
+from tickets.console.routing import websocket_urlpatterns as console_websocket_urlpatterns
+
+websocket_urlpatterns: list = [*console_websocket_urlpatterns]

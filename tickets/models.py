@@ -272,3 +272,24 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ConsolePresence(models.Model):
+    """One open console socket: who is online and which ticket they are viewing or typing on. Every daphne process
+    writes its own sockets here, so all processes agree; a row not refreshed by its heartbeat for a few periods
+    belongs to a dead process and is ignored, then swept."""
+
+    channel_name = models.CharField(_("channel name"), max_length=200, unique=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("user")
+    )
+    ticket_number = models.BigIntegerField(_("viewing ticket"), null=True, blank=True)
+    typing = models.BooleanField(_("typing"), default=False)
+    last_seen = models.DateTimeField(_("last seen"), db_index=True)
+
+    class Meta:
+        verbose_name = _("console presence")
+        verbose_name_plural = _("console presences")
+
+    def __str__(self) -> str:
+        return f"{self.user_id} on {self.channel_name}"

@@ -1,0 +1,215 @@
+"""The console's HTTP side: the page, the ticket panel JSON and the action endpoint (the same adapter as the socket)."""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from django.utils.crypto import get_random_string
+
+from tests.factories import PASSWORD
+from tickets.models import Status, Ticket, TicketEvent
+from tickets.services import ticket_assign, ticket_comment
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _plain_static_files(settings):
+    """The manifest storage used when DEBUG is off needs collectstatic; the page only needs static URLs."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+def logged_in(user, *, enforce_csrf: bool = False) -> Client:
+    client = Client(enforce_csrf_checks=enforce_csrf)
+    assert client.login(username=user.get_username(), password=PASSWORD)
+    return client
+
+
+def with_csrf(client: Client) -> dict[str, str]:
+    """Give the client a CSRF cookie and return the header a browser's script sends with it."""
+    token = get_random_string(32)
+    client.cookies[settings.CSRF_COOKIE_NAME] = token
+    return {"HTTP_X_CSRFTOKEN": token}
+
+
+def action_url(ticket: Ticket, action: str) -> str:
+    return f"/console/tickets/{ticket.number}/actions/{action}/"
+
+
+def test_console_page_sends_anonymous_users_to_log_in(client):
+    response = client.get("/console/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/?next=/console/")
+
+
+def test_console_page_is_forbidden_to_agency_staff(staff):
+    response = logged_in(staff).get("/console/")
+    assert response.status_code == 403
+
+
+def test_console_page_carries_the_client_configuration(technician, other_technician, team):
+    response = logged_in(technician).get("/console/")
+    assert response.status_code == 200
+    config = response.context["console_config"]
+    assert config["ws_path"] == "/ws/console/"
+    assert config["me"] == {"id": technician.pk, "name": technician.get_full_name(), "team_ids": [team.pk]}
+    assert config["teams"] == [{"id": team.pk, "code": team.code, "name_en": team.name_en, "name_ar": team.name_ar}]
+    assert {user["id"] for user in config["technicians"]} == {technician.pk, other_technician.pk}
+    assert config["ticket_url"] == "/console/tickets/0/"
+    assert config["action_url"] == "/console/tickets/0/actions/ACTION/"
+    assert config["heartbeat_seconds"] == settings.HELPDESK_CONSOLE_HEARTBEAT_SECONDS
+    assert config["language"] == "en"
+    assert 'id="console-config"' in response.content.decode()
+
+
+def test_console_page_config_follows_the_chosen_language(technician):
+    client = logged_in(technician)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ar"
+    assert client.get("/console/").context["console_config"]["language"] == "ar"
+
+
+def test_panel_shows_technicians_everything_including_internal_notes(technician, make_ticket, staff):
+    ticket = make_ticket(contact_phone="+97444000000")
+    ticket_comment(ticket=ticket, author=technician, body="Core switch reboot scheduled", internal=True)
+    ticket_comment(ticket=ticket, author=staff, body="Still down on floor 2")
+    response = logged_in(technician).get(f"/console/tickets/{ticket.number}/")
+    assert response.status_code == 200
+    panel = response.json()
+    assert panel["ticket"]["number"] == ticket.number
+    assert panel["description"] == ticket.description
+    assert panel["requester"] == {"id": staff.pk, "name": staff.get_full_name()}
+    assert panel["contact_phone"] == "+97444000000"
+    assert panel["agency_ticket_url"] == f"/tickets/{ticket.number}/"
+    assert [item["kind"] for item in panel["timeline"]] == ["opened", "commented", "commented"]
+    assert panel["timeline"][1]["comment"] == {"body": "Core switch reboot scheduled", "internal": True}
+    assert panel["timeline"][1]["public"] is False
+    assert panel["timeline"][2]["comment"] == {"body": "Still down on floor 2", "internal": False}
+    assert panel["ticket"]["version"] == panel["timeline"][-1]["id"]
+
+
+def test_panel_is_forbidden_to_agency_staff_even_for_their_own_ticket(staff, make_ticket):
+    ticket = make_ticket()
+    response = logged_in(staff).get(f"/console/tickets/{ticket.number}/")
+    assert response.status_code == 403
+    assert response.json()["error"]
+    assert "Network down" not in response.content.decode()
+
+
+def test_panel_of_an_unknown_ticket_is_404(technician):
+    response = logged_in(technician).get("/console/tickets/999999999/")
+    assert response.status_code == 404
+    assert response.json()["error"]
+
+
+def test_action_without_csrf_token_is_refused_and_changes_nothing(technician, make_ticket):
+    ticket = make_ticket()
+    client = logged_in(technician, enforce_csrf=True)
+    response = client.post(action_url(ticket, "claim"), {"version": ticket.last_event_id})
+    assert response.status_code == 403
+    assert TicketEvent.objects.filter(ticket=ticket).count() == 1
+    assert Ticket.objects.get(pk=ticket.pk).assignee is None
+
+
+def test_claim_with_csrf_token_succeeds_and_returns_the_new_row(technician, make_ticket):
+    ticket = make_ticket()
+    client = logged_in(technician, enforce_csrf=True)
+    response = client.post(action_url(ticket, "claim"), {"version": ticket.last_event_id}, **with_csrf(client))
+    assert response.status_code == 200
+    body = response.json()
+    assert body["ok"] is True
+    assert body["error"] is None
+    assert body["ticket"]["assignee"] == {"id": technician.pk, "name": technician.get_full_name()}
+    assert body["ticket"]["status"] == Status.IN_PROGRESS
+    assert body["ticket"]["version"] == Ticket.objects.get(pk=ticket.pk).last_event_id > ticket.last_event_id
+
+
+def test_agency_staff_cannot_post_console_actions(staff, make_ticket):
+    ticket = make_ticket()
+    client = logged_in(staff, enforce_csrf=True)
+    response = client.post(
+        action_url(ticket, "status"), {"version": ticket.last_event_id, "status": "cancelled"}, **with_csrf(client)
+    )
+    assert response.status_code == 403
+    assert response.json()["ok"] is False
+    assert Ticket.objects.get(pk=ticket.pk).status == Status.NEW
+    assert TicketEvent.objects.filter(ticket=ticket).count() == 1
+
+
+def test_stale_version_is_409_and_changes_nothing(technician, other_technician, make_ticket):
+    ticket = make_ticket()
+    ticket_assign(ticket=ticket, actor=other_technician, assignee=other_technician)
+    client = logged_in(technician, enforce_csrf=True)
+    response = client.post(
+        action_url(ticket, "note"),
+        {"version": ticket.last_event_id, "body": "Checking the uplink"},
+        **with_csrf(client),
+    )
+    assert response.status_code == 409
+    body = response.json()
+    assert body["ok"] is False
+    assert "changed" in body["error"]
+    assert body["ticket"]["assignee"]["id"] == other_technician.pk
+    assert TicketEvent.objects.filter(ticket=ticket).count() == 2
+
+
+def test_claim_of_a_ticket_someone_has_is_409_naming_them(technician, other_technician, make_ticket):
+    ticket = make_ticket()
+    ticket_assign(ticket=ticket, actor=other_technician, assignee=other_technician)
+    version = Ticket.objects.get(pk=ticket.pk).last_event_id
+    client = logged_in(technician, enforce_csrf=True)
+    response = client.post(action_url(ticket, "claim"), {"version": version}, **with_csrf(client))
+    assert response.status_code == 409
+    assert other_technician.get_full_name() in response.json()["error"]
+
+
+def test_invalid_input_is_400(technician, make_ticket):
+    ticket = make_ticket()
+    client = logged_in(technician, enforce_csrf=True)
+    headers = with_csrf(client)
+    response = client.post(
+        action_url(ticket, "priority"),
+        {"version": ticket.last_event_id, "priority": "urgent", "reason": "x"},
+        **headers,
+    )
+    assert response.status_code == 400
+    assert "priority" in response.json()["error"]
+    response = client.post(action_url(ticket, "reply"), {"version": ticket.last_event_id, "body": "  "}, **headers)
+    assert response.status_code == 400
+    response = client.post(action_url(ticket, "claim"), {}, **headers)
+    assert response.status_code == 400
+    assert TicketEvent.objects.filter(ticket=ticket).count() == 1
+
+
+def test_unknown_ticket_or_action_is_404(technician, make_ticket):
+    ticket = make_ticket()
+    client = logged_in(technician, enforce_csrf=True)
+    headers = with_csrf(client)
+    assert client.post("/console/tickets/999999999/actions/claim/", {"version": 1}, **headers).status_code == 404
+    assert client.post(action_url(ticket, "delete"), {"version": ticket.last_event_id}, **headers).status_code == 404
+
+
+def test_reply_and_reassign_through_the_endpoint(technician, other_technician, make_ticket):
+    ticket = make_ticket()
+    client = logged_in(technician, enforce_csrf=True)
+    headers = with_csrf(client)
+    reply = client.post(
+        action_url(ticket, "reply"), {"version": ticket.last_event_id, "body": "We are on it."}, **headers
+    ).json()
+    assert reply["ok"] is True
+    assign = client.post(
+        action_url(ticket, "assign"),
+        {"version": reply["ticket"]["version"], "assignee": other_technician.pk},
+        **headers,
+    ).json()
+    assert assign["ticket"]["assignee"]["id"] == other_technician.pk
+    back = client.post(
+        action_url(ticket, "assign"), {"version": assign["ticket"]["version"], "assignee": ""}, **headers
+    ).json()
+    assert back["ok"] is True
+    assert back["ticket"]["assignee"] is None
+    comment = ticket.comments.get()
+    assert (comment.body, comment.internal, comment.channel) == ("We are on it.", False, "console")

@@ -1,0 +1,138 @@
+"""The console's reads and its presence table, without a socket."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from django.utils import timezone
+
+from tests.factories import AgencyFactory, ServiceFactory, TeamFactory, staff_of, technician_of
+from tickets.console import presence
+from tickets.console.queue import console_snapshot, queue_rows
+from tickets.console.selectors import console_me, console_missed, console_resync
+from tickets.models import ConsolePresence, Ticket, TicketEvent
+from tickets.selectors import ticket_row
+from tickets.services import ticket_assign, ticket_claim, ticket_comment, ticket_open
+
+pytestmark = pytest.mark.django_db
+
+
+def snapshot_of(user) -> dict:
+    return json.loads(console_snapshot(me=console_me(user=user)).text)
+
+
+def contract_rows() -> dict[int, dict]:
+    tickets = Ticket.objects.select_related("agency", "service", "team", "assignee")
+    return {ticket.number: ticket_row(ticket) for ticket in tickets}
+
+
+def test_queue_rows_are_exactly_the_contract_rows(technician, other_technician, make_ticket):
+    claimed = make_ticket(subject="Claimed")
+    ticket_claim(ticket=claimed, technician=other_technician)
+    make_ticket(subject='Printer "HP\\\\2" في الطابق\n الثاني </script>')
+    rows = {row["number"]: row for row in queue_rows(me=console_me(user=technician))}
+    assert rows == contract_rows()
+    assert {row["number"]: row for row in snapshot_of(technician)["tickets"]} == contract_rows()
+
+
+def test_snapshot_costs_the_same_few_queries_however_many_tickets(technician, service, django_assert_max_num_queries):
+    me = console_me(user=technician)
+    for n in range(12):
+        agency = AgencyFactory(code=f"agency-q{n}")
+        requester = staff_of(agency, username=f"requester-q{n}")
+        ticket = ticket_open(service=service, requester=requester, subject=f"Outage {n}", impact=2, urgency=2)
+        ticket_assign(ticket=ticket, actor=technician, assignee=technician_of(service.team, username=f"tech-q{n}"))
+    with django_assert_max_num_queries(8):
+        snapshot = json.loads(console_snapshot(me=me).text)
+    assert len(snapshot["tickets"]) == 12
+    assert len({row["assignee"]["id"] for row in snapshot["tickets"]}) == 12
+
+
+def test_snapshot_queue_rule_excludes_other_teams_tickets_held_by_others(technician, make_ticket):
+    elsewhere = TeamFactory(code="messaging")
+    colleague = technician_of(elsewhere, username="mail-tech")
+    ticket = make_ticket(service=ServiceFactory(code="gov-mail", team=elsewhere))
+    assert ticket.number in {row["number"] for row in snapshot_of(technician)["tickets"]}
+    ticket_claim(ticket=ticket, technician=colleague)
+    assert ticket.number not in {row["number"] for row in snapshot_of(technician)["tickets"]}
+
+
+def test_snapshot_rows_follow_every_change_and_rename(technician, other_technician, make_ticket, agency, team):
+    ticket = make_ticket(subject="Cached row")
+    assert snapshot_of(technician)["tickets"][0]["assignee"] is None
+    ticket_claim(ticket=ticket, technician=other_technician)
+    assert snapshot_of(technician)["tickets"] == list(contract_rows().values())
+    agency.name_en = "Ministry of Public Health (renamed)"
+    agency.save()
+    team.name_ar = "فريق الشبكة"
+    team.save()
+    other_technician.first_name = "Renamed"
+    other_technician.save()
+    row = snapshot_of(technician)["tickets"][0]
+    assert row["agency"]["name_en"] == "Ministry of Public Health (renamed)"
+    assert row["team"]["name_ar"] == "فريق الشبكة"
+    assert row["assignee"]["name"].startswith("Renamed ")
+    assert [row] == list(contract_rows().values())
+
+
+def test_snapshot_of_a_large_queue_is_in_queue_order(technician, make_ticket):
+    for n in range(8):
+        make_ticket(subject=f"Ticket {n}", impact=1 + n % 3, urgency=1 + (n // 3) % 3)
+    rows = snapshot_of(technician)["tickets"]
+    assert [(row["priority"], row["opened_at"]) for row in rows] == sorted(
+        (row["priority"], row["opened_at"]) for row in rows
+    )
+    assert [row["number"] for row in rows] == [row["number"] for row in queue_rows(me=console_me(user=technician))]
+
+
+def test_non_technicians_have_no_console(staff):
+    assert console_me(user=staff) is None
+
+
+def test_resync_and_missed_events_replay_the_event_log(technician, make_ticket):
+    me = console_me(user=technician)
+    start = console_snapshot(me=me).cursor
+    first = make_ticket(subject="One")
+    ticket_comment(ticket=first, author=technician, body="Internal detail", internal=True)
+    make_ticket(subject="Two")
+    ids = list(TicketEvent.objects.filter(pk__gt=start).order_by("pk").values_list("pk", flat=True))
+    resync = json.loads(console_resync(me=me, since=start))
+    assert [message["cursor"] for message in resync["events"]] == ids
+    assert resync["events"][1]["event"]["public"] is False
+
+    missed = [json.loads(text) for text in console_missed(after=start, upto=ids[-1], delivered={ids[0], ids[2]}, me=me)]
+    assert [message["cursor"] for message in missed] == [ids[1]]
+    assert missed[0]["type"] == "event"
+    assert console_missed(after=start, upto=ids[-1], delivered=set(ids), me=me) == []
+
+
+def test_presence_ignores_rows_of_dead_processes_and_sweeps_them(technician, other_technician, settings):
+    settings.HELPDESK_CONSOLE_HEARTBEAT_SECONDS = 5
+    now = timezone.now()
+    presence.presence_join(channel_name="alive", user=technician, now=now)
+    ConsolePresence.objects.create(
+        channel_name="dead", user=other_technician, ticket_number=100001, last_seen=now - dt.timedelta(seconds=16)
+    )
+    state = presence.presence_state(now=now)
+    assert [user["id"] for user in state["online"]] == [technician.pk]
+    assert state["tickets"] == {}
+    assert presence.presence_sweep(now=now) == 1
+    assert list(ConsolePresence.objects.values_list("channel_name", flat=True)) == ["alive"]
+
+
+def test_presence_groups_sockets_by_user(technician, other_technician):
+    presence.presence_join(channel_name="tab-1", user=technician)
+    presence.presence_join(channel_name="tab-2", user=technician)
+    presence.presence_join(channel_name="other", user=other_technician)
+    presence.presence_set(channel_name="tab-1", user=technician, ticket_number=100005, typing=False)
+    presence.presence_set(channel_name="tab-2", user=technician, ticket_number=100005, typing=True)
+    presence.presence_set(channel_name="other", user=other_technician, ticket_number=100005, typing=False)
+    state = presence.presence_state()
+    assert sorted(user["id"] for user in state["online"]) == sorted([technician.pk, other_technician.pk])
+    viewers = {viewer["id"]: viewer["typing"] for viewer in state["tickets"]["100005"]}
+    assert viewers == {technician.pk: True, other_technician.pk: False}
+    presence.presence_leave(channel_name="tab-2")
+    viewers = {viewer["id"]: viewer["typing"] for viewer in presence.presence_state()["tickets"]["100005"]}
+    assert viewers == {technician.pk: False, other_technician.pk: False}

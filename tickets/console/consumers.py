@@ -1,0 +1,235 @@
+"""The live console socket, `/ws/console/`. Thin: it checks who connects, joins the console group, and passes
+every command to a selector or to the one action adapter; the handlers only send JSON."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from channels.consumer import get_handler_name
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from helpdesk.realtime import CONSOLE_GROUP
+from tickets.console import presence
+from tickets.console.actions import console_action
+from tickets.console.queue import console_snapshot, dumps
+from tickets.console.selectors import console_me, console_missed, console_resync
+from tickets.selectors import event_cursor_latest
+
+logger = logging.getLogger(__name__)
+
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
+
+
+def scope_language(scope: dict[str, Any]) -> str:
+    """The language the user chose (the language cookie), else the browser's, else the site default."""
+    cookie = scope.get("cookies", {}).get(settings.LANGUAGE_COOKIE_NAME)
+    candidates = [cookie] if cookie else []
+    headers = dict(scope.get("headers", []))
+    accept = headers.get(b"accept-language", b"").decode("latin-1")
+    candidates += [part.split(";")[0].strip() for part in accept.split(",") if part.strip()]
+    for candidate in candidates:
+        with contextlib.suppress(LookupError):
+            return translation.get_supported_language_variant(candidate)
+    return settings.LANGUAGE_CODE
+
+
+def _number(value: Any) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        return None
+
+
+class _LastEncoded:
+    """The JSON of the last broadcast of one kind. A broadcast reaches every socket of the process in turn, so the
+    first one encodes it and the others reuse the text."""
+
+    def __init__(self) -> None:
+        self.key: Any = None
+        self.encoded = ""
+
+    def text(self, key: Any, encode: Callable[[], str]) -> str:
+        if key is None or key != self.key:
+            self.encoded = encode()
+            self.key = key
+        return self.encoded
+
+
+_last_event = _LastEncoded()
+_last_presence = _LastEncoded()
+
+
+def _heartbeat(
+    *, channel_name: str, user: Any, me: dict[str, Any], checked: int, previous: int, delivered: set[int]
+) -> tuple[int, list[str], bool]:
+    """Refresh this socket's presence, read the newest cursor, and find what the socket missed up to the previous
+    heartbeat's cursor."""
+    presence_changed = presence.presence_touch(channel_name=channel_name, user=user)
+    missed = console_missed(after=checked, upto=previous, delivered=delivered, me=me)
+    return event_cursor_latest(), missed, presence_changed
+
+
+class ConsoleConsumer(AsyncJsonWebsocketConsumer):
+    me: dict[str, Any] | None = None
+    heartbeat_task: asyncio.Task | None = None
+    joined = False
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        # Channels' own dispatch first hops to the database thread to close stale connections, for every message. A
+        # broadcast reaches every socket of the process at once, so those hops queued up behind each other and
+        # dominated fan-out latency. Every database call here goes through database_sync_to_async, which closes
+        # stale connections itself, so the hop is skipped.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+    async def connect(self) -> None:
+        self.delivered: set[int] = set()
+        user = self.scope.get("user")
+        # Accepted first so the browser sees the close code and knows not to retry.
+        await self.accept()
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        self.user = user
+        self.language = scope_language(self.scope)
+        self.me = await database_sync_to_async(console_me)(user=user)
+        if self.me is None:
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        await self.channel_layer.group_add(CONSOLE_GROUP, self.channel_name)
+        self.joined = True
+        snapshot = await database_sync_to_async(console_snapshot)(me=self.me)
+        # Gap repair: events up to `checked` are known delivered; `previous` is the last heartbeat's cursor.
+        self.checked = self.previous = snapshot.cursor
+        await self.send(text_data=snapshot.text)
+        await database_sync_to_async(presence.presence_join)(channel_name=self.channel_name, user=user)
+        presence.presence_announce()
+        self.heartbeat_task = asyncio.ensure_future(self._beat())
+
+    async def disconnect(self, code: int) -> None:
+        if self.heartbeat_task is not None:
+            self.heartbeat_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.heartbeat_task
+        if not self.joined:
+            return
+        try:
+            await self.channel_layer.group_discard(CONSOLE_GROUP, self.channel_name)
+        except Exception:
+            logger.warning("Could not leave the console group", exc_info=True)
+        if await database_sync_to_async(presence.presence_leave)(channel_name=self.channel_name):
+            presence.presence_announce()
+
+    async def _beat(self) -> None:
+        period = settings.HELPDESK_CONSOLE_HEARTBEAT_SECONDS
+        while True:
+            await asyncio.sleep(period)
+            try:
+                cursor, missed, presence_changed = await database_sync_to_async(_heartbeat)(
+                    channel_name=self.channel_name,
+                    user=self.user,
+                    me=self.me,
+                    checked=self.checked,
+                    previous=self.previous,
+                    delivered=set(self.delivered),
+                )
+            except Exception:
+                # A database hiccup skips one heartbeat; the next one tries again.
+                logger.warning("Console heartbeat failed", exc_info=True)
+                continue
+            if presence_changed:
+                presence.presence_announce()
+            for message in missed:
+                await self.send(text_data=message)
+            self.checked = max(self.checked, self.previous)
+            self.delivered = {event_id for event_id in self.delivered if event_id > self.checked}
+            self.previous = max(self.previous, cursor)
+            await self.send_json({"type": "heartbeat", "cursor": cursor, "server_time": timezone.now().isoformat()})
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        try:
+            content = json.loads(text_data or "")
+        except ValueError:
+            content = None
+        if not isinstance(content, dict):
+            await self._error(None)
+            return
+        await self.receive_json(content)
+
+    async def receive_json(self, content: dict[str, Any], **kwargs: Any) -> None:
+        if self.me is None:
+            return
+        kind = content.get("type")
+        if kind == "resync":
+            await self._resync(content)
+        elif kind == "action":
+            await self._action(content)
+        elif kind in ("view", "typing"):
+            await self._presence(kind, content)
+        else:
+            await self._error(kind)
+
+    async def _error(self, kind: Any) -> None:
+        with translation.override(getattr(self, "language", settings.LANGUAGE_CODE)):
+            message = _("The console did not understand that message.")
+        await self.send_json({"type": "error", "about": kind if isinstance(kind, str) else None, "error": message})
+
+    async def _resync(self, content: dict[str, Any]) -> None:
+        since = _number(content.get("since"))
+        if since is None or since < 0:
+            await self._error("resync")
+            return
+        await self.send(text_data=await database_sync_to_async(console_resync)(me=self.me, since=since))
+
+    async def _action(self, content: dict[str, Any]) -> None:
+        number = _number(content.get("ticket"))
+        result = await database_sync_to_async(console_action)(
+            user=self.user,
+            action=str(content.get("action", "")),
+            number=number if number is not None else -1,
+            data=content,
+            language=self.language,
+        )
+        await self.send_json({"type": "action.result", "request_id": content.get("request_id"), **result.as_json()})
+
+    async def _presence(self, kind: str, content: dict[str, Any]) -> None:
+        number = _number(content.get("ticket"))
+        if kind == "view":
+            typing = False
+        elif number is None:
+            await self._error(kind)
+            return
+        else:
+            typing = content.get("typing") is True
+        if await database_sync_to_async(presence.presence_set)(
+            channel_name=self.channel_name, user=self.user, ticket_number=number, typing=typing
+        ):
+            presence.presence_announce()
+
+    @classmethod
+    async def encode_json(cls, content: dict[str, Any]) -> str:
+        return dumps(content)
+
+    async def ticket_event(self, message: dict[str, Any]) -> None:
+        self.delivered.add(message["cursor"])
+        # The creation time with the id: ids repeat only if the tables were emptied under a running process.
+        key = (message["cursor"], message["event"]["created_at"])
+        await self.send(text_data=_last_event.text(key, lambda: dumps({**message, "type": "event"})))
+
+    async def console_presence(self, message: dict[str, Any]) -> None:
+        state = {"type": "presence", "online": message["online"], "tickets": message["tickets"]}
+        await self.send(text_data=_last_presence.text(message.get("serial"), lambda: dumps(state)))

@@ -1,0 +1,151 @@
+"""Reads for the live console: the technician's queue snapshot, the events a console missed, the ticket panel and
+the page's configuration. Every shape here follows the console contract (rows are `tickets.selectors.ticket_row`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.urls import reverse
+
+from tickets.console.queue import console_snapshot, dumps
+from tickets.models import Attachment, Comment, Team, Ticket, TicketEvent
+from tickets.selectors import event_cursor_latest, event_list_since, event_message, ticket_row, user_is_technician
+
+User = AbstractBaseUser
+
+
+def user_display_name(user: User) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+def console_me(*, user: User | AnonymousUser) -> dict[str, Any] | None:
+    """The technician as their console knows them, or None for anyone who is not a technician."""
+    if not user_is_technician(user):
+        return None
+    team_ids = sorted(Team.objects.filter(members=user).values_list("pk", flat=True))
+    return {"id": user.pk, "name": user_display_name(user), "team_ids": team_ids}
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def heartbeat_seconds() -> float:
+    return settings.HELPDESK_CONSOLE_HEARTBEAT_SECONDS
+
+
+def console_resync(*, me: dict[str, Any], since: int) -> str:
+    """The resync message (JSON text): exactly the events after `since`, in id order; a fresh snapshot instead when
+    more were missed than a resync replays."""
+    limit = settings.HELPDESK_CONSOLE_RESYNC_LIMIT
+    cursor = event_cursor_latest()
+    events = event_list_since(cursor=since, limit=limit + 1)
+    if len(events) > limit:
+        return console_snapshot(me=me, reason="resync").text
+    return dumps(
+        {
+            "type": "resync",
+            "since": since,
+            "cursor": max([cursor, *(event.pk for event in events)]),
+            "events": [event_message(event) for event in events],
+        }
+    )
+
+
+def console_ticket_get(*, number: int) -> Ticket | None:
+    return (
+        Ticket.objects.select_related("agency", "service", "team", "assignee", "requester")
+        .filter(number=number)
+        .first()
+    )
+
+
+def _user_ref(user: User | None) -> dict[str, Any] | None:
+    return {"id": user.pk, "name": user_display_name(user)} if user is not None else None
+
+
+def _attachment_url(attachment: Attachment) -> str:
+    return attachment.file.url if attachment.file else ""
+
+
+def ticket_panel(*, ticket: Ticket) -> dict[str, Any]:
+    """Everything a technician sees in the ticket panel, internal notes and private events included."""
+    events = list(ticket.events.select_related("actor").order_by("id"))
+    comment_ids = [event.after.get("comment_id") for event in events if event.after.get("comment_id")]
+    comments = {comment.pk: comment for comment in Comment.objects.filter(pk__in=comment_ids)}
+    timeline = []
+    for event in events:
+        comment = comments.get(event.after.get("comment_id"))
+        timeline.append(
+            {
+                "id": event.pk,
+                "kind": event.kind,
+                "actor": _user_ref(event.actor),
+                "channel": event.channel,
+                "before": event.before,
+                "after": event.after,
+                "public": event.public,
+                "created_at": _iso(event.created_at),
+                "comment": {"body": comment.body, "internal": comment.internal} if comment is not None else None,
+            }
+        )
+    return {
+        "ticket": ticket_row(ticket),
+        "description": ticket.description,
+        "requester": _user_ref(ticket.requester),
+        "caller_phone": ticket.caller_phone,
+        "contact_phone": ticket.contact_phone,
+        "agency_ticket_url": f"/tickets/{ticket.number}/",
+        "timeline": timeline,
+        "attachments": [
+            {"name": attachment.name, "size": attachment.size, "url": _attachment_url(attachment)}
+            for attachment in ticket.attachments.all()
+        ],
+    }
+
+
+def console_row_get(*, number: int) -> dict[str, Any] | None:
+    ticket = console_ticket_get(number=number)
+    return ticket_row(ticket) if ticket is not None else None
+
+
+def console_page_config(*, me: dict[str, Any], language: str) -> dict[str, Any]:
+    technicians = (
+        get_user_model()
+        .objects.filter(teams__isnull=False, is_active=True)
+        .distinct()
+        .order_by("first_name", "last_name", "username")
+    )
+    return {
+        "ws_path": "/ws/console/",
+        "me": me,
+        "teams": list(Team.objects.order_by("name_en").values("id", "code", "name_en", "name_ar")),
+        "technicians": [{"id": user.pk, "name": user_display_name(user)} for user in technicians],
+        "ticket_url": reverse("console:ticket", kwargs={"number": 0}),
+        "action_url": reverse("console:action", kwargs={"number": 0, "action": "ACTION"}),
+        "heartbeat_seconds": heartbeat_seconds(),
+        "language": "ar" if language.startswith("ar") else "en",
+    }
+
+
+def console_missed(*, after: int, upto: int, delivered: set[int], me: dict[str, Any]) -> list[str]:
+    """The events in (after, upto] that a socket did not receive live (the channel layer is best effort), as the
+    messages (JSON texts) to send it now; a snapshot instead when more went missing than a resync replays. The caller
+    passes a window at least one heartbeat old, so messages still in flight are not mistaken for lost ones."""
+    if upto <= after:
+        return []
+    event_ids = TicketEvent.objects.filter(pk__gt=after, pk__lte=upto).values_list("pk", flat=True)
+    missing = sorted(set(event_ids) - delivered)
+    if not missing:
+        return []
+    if len(missing) > settings.HELPDESK_CONSOLE_RESYNC_LIMIT:
+        return [console_snapshot(me=me, reason="resync").text]
+    events = (
+        TicketEvent.objects.filter(pk__in=missing)
+        .select_related("actor", "ticket__agency", "ticket__service", "ticket__team", "ticket__assignee")
+        .order_by("pk")
+    )
+    return [dumps({"type": "event", **event_message(event)}) for event in events]
