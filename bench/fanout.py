@@ -233,12 +233,16 @@ class Console:
         self.ws = await self.session.ws_connect(
             self.url, headers={"Origin": ORIGIN, "Cookie": f"sessionid={self.key}"}, max_msg_size=0, heartbeat=None
         )
+        rows = size = 0
         while True:
             message = await self.ws.receive(timeout=60)
-            # Received: the time a browser waits for the snapshot, before its own parsing.
-            received = time.monotonic() - started
-            if message.data.startswith('{"type":"snapshot"'):
-                return received, len(json.loads(message.data)["tickets"]), len(message.data.encode())
+            if not message.data.startswith('{"type":"snapshot'):
+                continue
+            data = json.loads(message.data)
+            rows, size = rows + len(data["tickets"]), size + len(message.data.encode())
+            if not data["more"]:
+                # Received: the time a browser waits for the whole snapshot, before its own parsing.
+                return time.monotonic() - started, rows, size
 
     async def listen(self) -> None:
         async for message in self.ws:

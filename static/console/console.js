@@ -428,6 +428,7 @@
   const handle = (message) => {
     switch (message.type) {
       case "snapshot": return onSnapshot(message);
+      case "snapshot.more": return onSnapshotMore(message);
       case "event": return onEvent(message, true);
       case "heartbeat": return onHeartbeat(message);
       case "resync": return onResync(message);
@@ -460,6 +461,12 @@
       send({ type: "view", ticket: state.openNumber });
     }
     renderQueue();
+  };
+
+  // A large queue arrives as one "snapshot" and then "snapshot.more" parts (a WebSocket message is capped at 1 MiB).
+  const onSnapshotMore = (message) => {
+    for (const row of message.tickets) applyRow(row);
+    if (!message.more) renderQueue();
   };
 
   const onEvent = (message, live) => {

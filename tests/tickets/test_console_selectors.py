@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 
 def snapshot_of(user) -> dict:
-    return json.loads(console_snapshot(me=console_me(user=user)).text)
+    return json.loads(console_snapshot(me=console_me(user=user)).texts[0])
 
 
 def contract_rows() -> dict[int, dict]:
@@ -45,7 +45,7 @@ def test_snapshot_costs_the_same_few_queries_however_many_tickets(technician, se
         ticket = ticket_open(service=service, requester=requester, subject=f"Outage {n}", impact=2, urgency=2)
         ticket_assign(ticket=ticket, actor=technician, assignee=technician_of(service.team, username=f"tech-q{n}"))
     with django_assert_max_num_queries(8):
-        snapshot = json.loads(console_snapshot(me=me).text)
+        snapshot = json.loads(console_snapshot(me=me).texts[0])
     assert len(snapshot["tickets"]) == 12
     assert len({row["assignee"]["id"] for row in snapshot["tickets"]}) == 12
 
@@ -98,7 +98,7 @@ def test_resync_and_missed_events_replay_the_event_log(technician, make_ticket):
     ticket_comment(ticket=first, author=technician, body="Internal detail", internal=True)
     make_ticket(subject="Two")
     ids = list(TicketEvent.objects.filter(pk__gt=start).order_by("pk").values_list("pk", flat=True))
-    resync = json.loads(console_resync(me=me, since=start))
+    resync = json.loads(console_resync(me=me, since=start)[0])
     assert [message["cursor"] for message in resync["events"]] == ids
     assert resync["events"][1]["event"]["public"] is False
 

@@ -99,6 +99,9 @@ class ConsoleView:
                 self.apply_event(event)
         elif message["type"] == "snapshot":
             self.__init__(message)
+        elif message["type"] == "snapshot.more":
+            for row in message["tickets"]:
+                self.apply(row)
 
     def resync_needed(self, heartbeat: dict[str, Any]) -> bool:
         """Note a heartbeat; True when it shows events this client has not seen. Resync from `safe_cursor`: the
@@ -184,6 +187,20 @@ async def test_snapshot_holds_my_teams_unassigned_and_my_open_tickets(
     row = next(row for row in snapshot["tickets"] if row["number"] == mine_by_team.number)
     assert row["assignee"] == {"id": other_technician.pk, "name": other_technician.get_full_name()}
     assert row["status"] == Status.IN_PROGRESS
+    await communicator.disconnect()
+
+
+async def test_a_large_queue_arrives_in_several_messages_that_add_up(technician, make_ticket, monkeypatch):
+    monkeypatch.setattr("tickets.console.queue.SNAPSHOT_CHUNK_ROWS", 2)
+    tickets = [await sync_to_async(make_ticket)(subject=f"Switch {n} down") for n in range(5)]
+    communicator, first = await technician_socket(technician)
+    parts = [first]
+    while parts[-1]["more"]:
+        parts.append(await receive(communicator, "snapshot.more"))
+    assert [len(part["tickets"]) for part in parts] == [2, 2, 1]
+    assert {part["cursor"] for part in parts} == {first["cursor"]}
+    numbers = [row["number"] for part in parts for row in part["tickets"]]
+    assert sorted(numbers) == sorted(ticket.number for ticket in tickets)
     await communicator.disconnect()
 
 

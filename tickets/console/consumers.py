@@ -115,7 +115,8 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
         snapshot = await database_sync_to_async(console_snapshot)(me=self.me)
         # Gap repair: events up to `checked` are known delivered; `previous` is the last heartbeat's cursor.
         self.checked = self.previous = snapshot.cursor
-        await self.send(text_data=snapshot.text)
+        for text in snapshot.texts:
+            await self.send(text_data=text)
         await database_sync_to_async(presence.presence_join)(channel_name=self.channel_name, user=user)
         presence.presence_announce()
         self.heartbeat_task = asyncio.ensure_future(self._beat())
@@ -193,7 +194,8 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
         if since is None or since < 0:
             await self._error("resync")
             return
-        await self.send(text_data=await database_sync_to_async(console_resync)(me=self.me, since=since))
+        for text in await database_sync_to_async(console_resync)(me=self.me, since=since):
+            await self.send(text_data=text)
 
     async def _action(self, content: dict[str, Any]) -> None:
         number = _number(content.get("ticket"))

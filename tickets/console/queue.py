@@ -252,7 +252,11 @@ def queue_row_texts(*, me: dict[str, Any]) -> list[str]:
 @dataclass(frozen=True)
 class Snapshot:
     cursor: int
-    text: str
+    # The "snapshot" message, then "snapshot.more" messages: daphne refuses a WebSocket message over 1 MiB.
+    texts: list[str]
+
+
+SNAPSHOT_CHUNK_ROWS = 500
 
 
 def console_snapshot(*, me: dict[str, Any], reason: str | None = None) -> Snapshot:
@@ -264,5 +268,10 @@ def console_snapshot(*, me: dict[str, Any], reason: str | None = None) -> Snapsh
     rest: dict[str, Any] = {"me": me, "heartbeat_seconds": settings.HELPDESK_CONSOLE_HEARTBEAT_SECONDS}
     if reason:
         rest["reason"] = reason
-    text = f'{{"type":"snapshot","cursor":{cursor},"tickets":[{",".join(rows)}],{dumps(rest)[1:]}'
-    return Snapshot(cursor=cursor, text=text)
+    chunks = [rows[start : start + SNAPSHOT_CHUNK_ROWS] for start in range(0, len(rows), SNAPSHOT_CHUNK_ROWS)] or [[]]
+    texts = []
+    for index, chunk in enumerate(chunks):
+        kind, tail = ("snapshot", "," + dumps(rest)[1:-1]) if index == 0 else ("snapshot.more", "")
+        more = "true" if index < len(chunks) - 1 else "false"
+        texts.append(f'{{"type":"{kind}","cursor":{cursor},"more":{more},"tickets":[{",".join(chunk)}]{tail}}}')
+    return Snapshot(cursor=cursor, texts=texts)

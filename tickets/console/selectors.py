@@ -37,22 +37,22 @@ def heartbeat_seconds() -> float:
     return settings.HELPDESK_CONSOLE_HEARTBEAT_SECONDS
 
 
-def console_resync(*, me: dict[str, Any], since: int) -> str:
-    """The resync message (JSON text): exactly the events after `since`, in id order; a fresh snapshot instead when
-    more were missed than a resync replays."""
+def console_resync(*, me: dict[str, Any], since: int) -> list[str]:
+    """The resync message as the JSON texts to send: exactly the events after `since`, in id order; a fresh snapshot
+    instead when more were missed than a resync replays."""
     limit = settings.HELPDESK_CONSOLE_RESYNC_LIMIT
     cursor = event_cursor_latest()
     events = event_list_since(cursor=since, limit=limit + 1)
     if len(events) > limit:
-        return console_snapshot(me=me, reason="resync").text
-    return dumps(
+        return console_snapshot(me=me, reason="resync").texts
+    return [dumps(
         {
             "type": "resync",
             "since": since,
             "cursor": max([cursor, *(event.pk for event in events)]),
             "events": [event_message(event) for event in events],
         }
-    )
+    )]
 
 
 def console_ticket_get(*, number: int) -> Ticket | None:
@@ -142,7 +142,7 @@ def console_missed(*, after: int, upto: int, delivered: set[int], me: dict[str, 
     if not missing:
         return []
     if len(missing) > settings.HELPDESK_CONSOLE_RESYNC_LIMIT:
-        return [console_snapshot(me=me, reason="resync").text]
+        return console_snapshot(me=me, reason="resync").texts
     events = (
         TicketEvent.objects.filter(pk__in=missing)
         .select_related("actor", "ticket__agency", "ticket__service", "ticket__team", "ticket__assignee")
