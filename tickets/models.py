@@ -256,6 +256,15 @@ def attachment_path(instance: Attachment, filename: str) -> str:
 
 class Attachment(models.Model):
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("ticket"))
+    # The comment the file was sent with, if any: a file sent with an internal note is as internal as the note.
+    comment = models.ForeignKey(
+        Comment,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="attachments",
+        verbose_name=_("comment"),
+    )
     file = models.FileField(_("file"), upload_to=attachment_path)
     name = models.CharField(_("file name"), max_length=255)
     size = models.PositiveBigIntegerField(_("size"))

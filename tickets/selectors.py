@@ -126,10 +126,6 @@ def comment_list_for(*, ticket: Ticket, user: AbstractBaseUser) -> QuerySet[Comm
 
 
 def attachment_list_for(*, ticket: Ticket, user: AbstractBaseUser) -> QuerySet[Attachment]:
-    """A ticket's attachments as a user may download them. Files sent with an internal note are written in the same
-    transaction as the note and share its timestamp, so they stay hidden from agency staff with it."""
+    """A ticket's attachments as a user may download them: files sent with an internal note stay with the note."""
     attachments = ticket.attachments.order_by("created_at", "id")
-    if user_is_technician(user):
-        return attachments
-    internal_times = ticket.comments.filter(internal=True).values("created_at")
-    return attachments.exclude(created_at__in=internal_times)
+    return attachments if user_is_technician(user) else attachments.exclude(comment__internal=True)

@@ -184,10 +184,13 @@ def ticket_open(
     return ticket
 
 
-def _attachment_save(*, ticket: Ticket, upload: UploadedFile, user: User | None, now: dt.datetime) -> Attachment:
+def _attachment_save(
+    *, ticket: Ticket, upload: UploadedFile, user: User | None, now: dt.datetime, comment: Comment | None = None
+) -> Attachment:
     content_type = upload.content_type or mimetypes.guess_type(upload.name or "")[0] or "application/octet-stream"
     return Attachment.objects.create(
         ticket=ticket,
+        comment=comment,
         file=upload,
         name=upload.name or "attachment",
         size=upload.size or 0,
@@ -224,7 +227,10 @@ def ticket_comment(
     comment = Comment.objects.create(
         ticket=ticket, author=author, channel=channel, body=body, internal=internal, created_at=now
     )
-    names = [_attachment_save(ticket=ticket, upload=upload, user=author, now=now).name for upload in attachments]
+    names = [
+        _attachment_save(ticket=ticket, upload=upload, user=author, now=now, comment=comment).name
+        for upload in attachments
+    ]
     before: dict[str, Any] = {}
     after: dict[str, Any] = {"comment_id": comment.pk, "internal": internal, "attachments": names}
     if not technician and ticket.status == Status.WAITING:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils.crypto import get_random_string
 
@@ -89,6 +90,18 @@ def test_panel_shows_technicians_everything_including_internal_notes(technician,
     assert panel["timeline"][1]["public"] is False
     assert panel["timeline"][2]["comment"] == {"body": "Still down on floor 2", "internal": False}
     assert panel["ticket"]["version"] == panel["timeline"][-1]["id"]
+
+
+def test_panel_attachment_links_download_through_the_checked_view(technician, make_ticket):
+    upload = SimpleUploadedFile("switch.log", b"port 24 flapping", content_type="text/plain")
+    ticket = make_ticket(attachments=[upload])
+    client = logged_in(technician)
+    [attachment] = client.get(f"/console/tickets/{ticket.number}/").json()["attachments"]
+    assert attachment["name"] == "switch.log"
+    assert attachment["url"].startswith(f"/tickets/{ticket.number}/attachments/")
+    download = client.get(attachment["url"])
+    assert download.status_code == 200
+    assert b"".join(download.streaming_content) == b"port 24 flapping"
 
 
 def test_panel_is_forbidden_to_agency_staff_even_for_their_own_ticket(staff, make_ticket):

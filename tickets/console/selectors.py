@@ -68,7 +68,8 @@ def _user_ref(user: User | None) -> dict[str, Any] | None:
 
 
 def _attachment_url(attachment: Attachment) -> str:
-    return attachment.file.url if attachment.file else ""
+    """The download view checks who may read the file; the media URL would bypass it."""
+    return reverse("ticket_attachment", kwargs={"number": attachment.ticket.number, "attachment_id": attachment.pk})
 
 
 def ticket_panel(*, ticket: Ticket) -> dict[str, Any]:
