@@ -67,6 +67,16 @@ def test_console_page_carries_the_client_configuration(technician, other_technic
     assert 'id="console-config"' in response.content.decode()
 
 
+def test_console_page_offers_the_moves_a_technician_can_make(technician):
+    html = logged_in(technician).get("/console/").content.decode()
+    status_select = html.split('id="status-select"')[1].split("</select>")[0]
+    assert 'value="resolved"' in status_select and 'value="waiting"' in status_select
+    assert 'value="new"' not in status_select and 'value="closed"' not in status_select
+    priority_select = html.split('id="priority-select"')[1].split("</select>")[0]
+    assert priority_select.count("<option") == 4
+    assert "P1 critical" in priority_select
+
+
 def test_console_page_config_follows_the_chosen_language(technician):
     client = logged_in(technician)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ar"

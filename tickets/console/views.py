@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from tickets.console.actions import console_action
 from tickets.console.selectors import console_me, console_page_config, console_ticket_get, ticket_panel
+from tickets.models import Priority, Status
 
 
 def technician_required(*, json: bool) -> Callable:
@@ -46,7 +47,13 @@ def technician_required(*, json: bool) -> Callable:
 @technician_required(json=False)
 def console_page(request: HttpRequest, *, me: dict[str, Any]) -> HttpResponse:
     config = console_page_config(me=me, language=translation.get_language() or "en")
-    return render(request, "console/console.html", {"console_config": config})
+    context = {
+        "console_config": config,
+        # A technician moves a ticket to any of these; "new" is only where tickets start, "closed" is the requester's.
+        "statuses": [(value, label) for value, label in Status.choices if value not in (Status.NEW, Status.CLOSED)],
+        "priorities": Priority.choices,
+    }
+    return render(request, "console/console.html", context)
 
 
 @require_GET
