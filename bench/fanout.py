@@ -41,7 +41,6 @@ BENCH_ENV = {
     "DATABASE_CONN_MAX_AGE": os.environ.get("BENCH_CONN_MAX_AGE", "60"),
 }
 ORIGIN = "http://127.0.0.1:8000"
-SNAPSHOT_MAX_BYTES = 32 * 1024 * 1024
 TEAM_CODE = "bench-fanout"
 
 
@@ -197,9 +196,6 @@ def daphne_start(ports: list[int]) -> list[subprocess.Popen]:
                     "127.0.0.1",
                     "-p",
                     str(port),
-                    # daphne's 1 MiB default also caps what it sends: a snapshot of 10,000 rows is about 6 MB.
-                    "--websocket-max-message-size",
-                    str(SNAPSHOT_MAX_BYTES),
                     "helpdesk.asgi:application",
                 ],  # fmt: skip
                 cwd=ROOT,
