@@ -6,6 +6,7 @@ import re
 import zipfile
 from collections.abc import Callable
 from pathlib import PurePath
+from typing import TYPE_CHECKING
 
 from django import forms
 from django.conf import settings
@@ -33,6 +34,9 @@ DECLARED_ALIASES: dict[str, frozenset[str]] = {
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": frozenset({"application/zip"}),
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": frozenset({"application/zip"}),
 }
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 def normalize_phone(value: str) -> str:
@@ -165,7 +169,7 @@ class AttachmentsField(forms.FileField):
         return uploads
 
 
-def _level_choices() -> list[tuple[str | int, str]]:
+def _level_choices() -> list[tuple[str | int, StrOrPromise]]:
     return [("", _("Choose…")), *Level.choices]
 
 

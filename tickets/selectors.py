@@ -4,30 +4,30 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import QuerySet
 
 from tickets.models import Agency, Attachment, Comment, Team, Ticket, TicketEvent
 
 
-def user_is_technician(user: AbstractBaseUser | AnonymousUser) -> bool:
+def user_is_technician(user: User | AnonymousUser) -> bool:
     if not user.is_authenticated:
         return False
     cached = getattr(user, "_helpdesk_is_technician", None)
     if cached is None:
         cached = Team.objects.filter(members=user).exists()
-        user._helpdesk_is_technician = cached
+        setattr(user, "_helpdesk_is_technician", cached)  # noqa: B010 (a per-request cache on the user)
     return cached
 
 
-def user_agency(user: AbstractBaseUser | AnonymousUser) -> Agency | None:
+def user_agency(user: User | AnonymousUser) -> Agency | None:
     if not user.is_authenticated:
         return None
     membership = getattr(user, "agency_membership", None)
     return membership.agency if membership is not None else None
 
 
-def ticket_list_for(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Ticket]:
+def ticket_list_for(user: User | AnonymousUser) -> QuerySet[Ticket]:
     """The tickets a user may see: all for a technician, their agency's for agency staff, none for anyone else."""
     tickets = Ticket.objects.select_related("agency", "service", "team", "assignee", "requester")
     if user_is_technician(user):
@@ -38,7 +38,7 @@ def ticket_list_for(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Ticket]:
     return tickets.filter(agency=agency)
 
 
-def ticket_timeline(*, ticket: Ticket, user: AbstractBaseUser) -> QuerySet[TicketEvent]:
+def ticket_timeline(*, ticket: Ticket, user: User) -> QuerySet[TicketEvent]:
     events = ticket.events.select_related("actor").order_by("id")
     return events if user_is_technician(user) else events.filter(public=True)
 
@@ -47,7 +47,7 @@ def _names(obj: Any) -> dict[str, Any]:
     return {"code": obj.code, "name_en": obj.name_en, "name_ar": obj.name_ar}
 
 
-def _user_name(user: AbstractBaseUser | None) -> dict[str, Any] | None:
+def _user_name(user: User | None) -> dict[str, Any] | None:
     if user is None:
         return None
     return {"id": user.pk, "name": user.get_full_name() or user.get_username()}
@@ -119,13 +119,13 @@ def event_cursor_latest() -> int:
     return latest or 0
 
 
-def comment_list_for(*, ticket: Ticket, user: AbstractBaseUser) -> QuerySet[Comment]:
+def comment_list_for(*, ticket: Ticket, user: User) -> QuerySet[Comment]:
     """A ticket's comments as a user may read them: technicians see internal notes, agency staff do not."""
     comments = ticket.comments.select_related("author").order_by("created_at", "id")
     return comments if user_is_technician(user) else comments.filter(internal=False)
 
 
-def attachment_list_for(*, ticket: Ticket, user: AbstractBaseUser) -> QuerySet[Attachment]:
+def attachment_list_for(*, ticket: Ticket, user: User) -> QuerySet[Attachment]:
     """A ticket's attachments as a user may download them: files sent with an internal note stay with the note."""
     attachments = ticket.attachments.order_by("created_at", "id")
     return attachments if user_is_technician(user) else attachments.exclude(comment__internal=True)

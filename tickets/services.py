@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from functools import partial
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
 from django.utils import timezone
@@ -32,8 +32,6 @@ from tickets.models import (
     TicketNumberCounter,
 )
 from tickets.selectors import user_agency, user_is_technician
-
-User = AbstractBaseUser
 
 
 def _next_ticket_number() -> int:
@@ -288,10 +286,10 @@ def ticket_claim(
     now = now or timezone.now()
     ticket = _lock(ticket, None)
     _require_technician(technician)
-    if ticket.assignee_id is not None and ticket.assignee_id != technician.pk:
+    holder = ticket.assignee
+    if holder is not None and holder.pk != technician.pk:
         raise AlreadyClaimed(
-            _("%(name)s has already taken this ticket.")
-            % {"name": ticket.assignee.get_full_name() or ticket.assignee.get_username()}
+            _("%(name)s has already taken this ticket.") % {"name": holder.get_full_name() or holder.get_username()}
         )
     if expected_event_id is not None and ticket.last_event_id != expected_event_id:
         raise StaleTicket()
@@ -340,7 +338,7 @@ def ticket_assign(
     return ticket
 
 
-_STATUS_EVENT_KINDS = {
+_STATUS_EVENT_KINDS: dict[str, str] = {
     Status.RESOLVED: TicketEvent.Kind.RESOLVED,
     Status.CLOSED: TicketEvent.Kind.CLOSED,
     Status.CANCELLED: TicketEvent.Kind.CANCELLED,

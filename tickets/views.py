@@ -11,6 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.db.models import TextChoices
@@ -35,6 +36,12 @@ from tickets.selectors import (
 from tickets.services import ticket_cancel, ticket_close, ticket_comment, ticket_open, ticket_reopen
 
 CONSOLE_URL = "/console/"
+
+
+class AuthenticatedHttpRequest(HttpRequest):
+    """A request behind login_required."""
+
+    user: User
 TICKETS_PER_PAGE = 25
 
 
@@ -48,7 +55,7 @@ def _no_role_message() -> str:
     )
 
 
-def _visible_ticket(request: HttpRequest, number: int) -> Ticket:
+def _visible_ticket(request: AuthenticatedHttpRequest, number: int) -> Ticket:
     return get_object_or_404(ticket_list_for(request.user), number=number)
 
 
@@ -72,7 +79,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_safe
-def ticket_list(request: HttpRequest) -> HttpResponse:
+def ticket_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     technician = user_is_technician(request.user)
     agency = user_agency(request.user)
     if not technician and agency is None:
@@ -94,7 +101,7 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
-def ticket_new(request: HttpRequest) -> HttpResponse:
+def ticket_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     agency = user_agency(request.user)
     if agency is None:
         if user_is_technician(request.user):
@@ -215,14 +222,14 @@ def _timeline(ticket: Ticket, user: Any) -> list[TimelineEntry]:
             event=event,
             sentence=_event_sentence(event),
             note=str((event.after or {}).get("note") or (event.after or {}).get("reason") or ""),
-            comment=comments.get((event.after or {}).get("comment_id")),
+            comment=comments.get(int((event.after or {}).get("comment_id") or 0)),
         )
         for event in ticket_timeline(ticket=ticket, user=user)
     ]
 
 
 def _render_detail(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     ticket: Ticket,
     *,
     status: int = 200,
@@ -256,13 +263,13 @@ def _render_detail(
 
 @login_required
 @require_safe
-def ticket_detail(request: HttpRequest, number: int) -> HttpResponse:
+def ticket_detail(request: AuthenticatedHttpRequest, number: int) -> HttpResponse:
     return _render_detail(request, _visible_ticket(request, number))
 
 
 @login_required
 @require_POST
-def ticket_comment_create(request: HttpRequest, number: int) -> HttpResponse:
+def ticket_comment_create(request: AuthenticatedHttpRequest, number: int) -> HttpResponse:
     ticket = _visible_ticket(request, number)
     form = CommentForm(request.POST, request.FILES)
     if not form.is_valid():
@@ -283,7 +290,7 @@ def ticket_comment_create(request: HttpRequest, number: int) -> HttpResponse:
 
 
 def _status_action(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     number: int,
     *,
     form_class: type[TicketActionForm],
@@ -294,7 +301,8 @@ def _status_action(
     ticket = _visible_ticket(request, number)
     form = form_class(request.POST)
     if not form.is_valid():
-        return _render_detail(request, ticket, status=400, **{form_name: form})
+        invalid: dict[str, Any] = {form_name: form}
+        return _render_detail(request, ticket, status=400, **invalid)
     try:
         service(
             ticket=ticket,
@@ -305,15 +313,15 @@ def _status_action(
         )
     except TicketError as error:
         ticket.refresh_from_db()
-        retry = form_class(initial={**form.cleaned_data, "version": ticket.last_event_id})
-        return _render_detail(request, ticket, status=_error_status(error), error=error.message, **{form_name: retry})
+        retry: dict[str, Any] = {form_name: form_class(initial={**form.cleaned_data, "version": ticket.last_event_id})}
+        return _render_detail(request, ticket, status=_error_status(error), error=error.message, **retry)
     messages.success(request, success_message)
     return redirect("ticket_detail", number=ticket.number)
 
 
 @login_required
 @require_POST
-def ticket_close_view(request: HttpRequest, number: int) -> HttpResponse:
+def ticket_close_view(request: AuthenticatedHttpRequest, number: int) -> HttpResponse:
     return _status_action(
         request,
         number,
@@ -326,7 +334,7 @@ def ticket_close_view(request: HttpRequest, number: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def ticket_reopen_view(request: HttpRequest, number: int) -> HttpResponse:
+def ticket_reopen_view(request: AuthenticatedHttpRequest, number: int) -> HttpResponse:
     return _status_action(
         request,
         number,
@@ -339,7 +347,7 @@ def ticket_reopen_view(request: HttpRequest, number: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def ticket_cancel_view(request: HttpRequest, number: int) -> HttpResponse:
+def ticket_cancel_view(request: AuthenticatedHttpRequest, number: int) -> HttpResponse:
     return _status_action(
         request,
         number,
@@ -352,7 +360,7 @@ def ticket_cancel_view(request: HttpRequest, number: int) -> HttpResponse:
 
 @login_required
 @require_safe
-def attachment_download(request: HttpRequest, number: int, attachment_id: int) -> FileResponse:
+def attachment_download(request: AuthenticatedHttpRequest, number: int, attachment_id: int) -> FileResponse:
     ticket = _visible_ticket(request, number)
     attachment = get_object_or_404(attachment_list_for(ticket=ticket, user=request.user), pk=attachment_id)
     try:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -20,8 +20,6 @@ from tickets.console.selectors import console_row_get, console_ticket_get
 from tickets.exceptions import InvalidInput, TicketError
 from tickets.models import Channel, Ticket
 from tickets.selectors import ticket_row, user_is_technician
-
-User = AbstractBaseUser
 
 
 @dataclass(frozen=True)
@@ -47,11 +45,9 @@ _FIELDS = {
 }
 
 
-def _integer(data: Mapping[str, Any], key: str, *, required: bool = True) -> int | None:
+def _optional_integer(data: Mapping[str, Any], key: str) -> int | None:
     value = data.get(key)
     if value is None or value == "":
-        if required:
-            raise InvalidInput(_("The %(field)s is missing.") % {"field": _FIELDS[key]})
         return None
     if isinstance(value, bool):
         raise InvalidInput(_("The %(field)s must be a whole number.") % {"field": _FIELDS[key]})
@@ -59,6 +55,13 @@ def _integer(data: Mapping[str, Any], key: str, *, required: bool = True) -> int
         return int(value)
     except (TypeError, ValueError):
         raise InvalidInput(_("The %(field)s must be a whole number.") % {"field": _FIELDS[key]}) from None
+
+
+def _integer(data: Mapping[str, Any], key: str) -> int:
+    value = _optional_integer(data, key)
+    if value is None:
+        raise InvalidInput(_("The %(field)s is missing.") % {"field": _FIELDS[key]})
+    return value
 
 
 def _technician(user_id: int | None) -> User | None:
@@ -79,7 +82,7 @@ def _claim(ticket: Ticket, user: User, version: int, data: Mapping[str, Any]) ->
 
 
 def _assign(ticket: Ticket, user: User, version: int, data: Mapping[str, Any]) -> None:
-    assignee = _technician(_integer(data, "assignee", required=False))
+    assignee = _technician(_optional_integer(data, "assignee"))
     services.ticket_assign(
         ticket=ticket, actor=user, assignee=assignee, channel=Channel.CONSOLE, expected_event_id=version
     )
@@ -155,7 +158,7 @@ def console_action(
 
 
 def _run(*, user: User | AnonymousUser, action: str, number: int, data: Mapping[str, Any]) -> ActionResult:
-    if not user_is_technician(user):
+    if not isinstance(user, User) or not user_is_technician(user):
         return ActionResult(ok=False, http_status=403, error=_("Only technicians can use the console."))
     handler = ACTIONS.get(action)
     if handler is None:

@@ -23,7 +23,7 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -118,7 +118,7 @@ def presence_announce() -> None:
     _announcer.request()
 
 
-def presence_join(*, channel_name: str, user: AbstractBaseUser, now: dt.datetime | None = None) -> None:
+def presence_join(*, channel_name: str, user: User, now: dt.datetime | None = None) -> None:
     """Record a newly connected socket. The announcement that follows brings the state to it as to everyone."""
     now = now or timezone.now()
     ConsolePresence.objects.update_or_create(
@@ -134,7 +134,7 @@ def presence_leave(*, channel_name: str) -> bool:
 def presence_set(
     *,
     channel_name: str,
-    user: AbstractBaseUser,
+    user: User,
     ticket_number: int | None,
     typing: bool,
     now: dt.datetime | None = None,
@@ -155,7 +155,7 @@ def presence_set(
     return changed
 
 
-def presence_touch(*, channel_name: str, user: AbstractBaseUser, now: dt.datetime | None = None) -> bool:
+def presence_touch(*, channel_name: str, user: User, now: dt.datetime | None = None) -> bool:
     """The heartbeat of one socket; True if what others see changed. A row swept while this process stalled is
     written again; at most once a heartbeat period per process, the stale rows of dead processes are deleted."""
     now = now or timezone.now()

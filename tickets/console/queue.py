@@ -97,7 +97,7 @@ class _Lookups:
 
     @classmethod
     def read(cls, assignee_ids: Iterable[int]) -> _Lookups:
-        def names(model: type) -> dict[int, dict[str, Any]]:
+        def names(model: type[Agency | Service | Team]) -> dict[int, dict[str, Any]]:
             rows = model.objects.values_list("pk", "code", "name_en", "name_ar")
             return {pk: {"code": code, "name_en": en, "name_ar": ar} for pk, code, en, ar in rows}
 

@@ -7,14 +7,12 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.urls import reverse
 
 from tickets.console.queue import console_snapshot, dumps
 from tickets.models import Attachment, Comment, Team, Ticket, TicketEvent
 from tickets.selectors import event_cursor_latest, event_list_since, event_message, ticket_row, user_is_technician
-
-User = AbstractBaseUser
 
 
 def user_display_name(user: User) -> str:
@@ -23,7 +21,7 @@ def user_display_name(user: User) -> str:
 
 def console_me(*, user: User | AnonymousUser) -> dict[str, Any] | None:
     """The technician as their console knows them, or None for anyone who is not a technician."""
-    if not user_is_technician(user):
+    if not isinstance(user, User) or not user_is_technician(user):
         return None
     team_ids = sorted(Team.objects.filter(members=user).values_list("pk", flat=True))
     return {"id": user.pk, "name": user_display_name(user), "team_ids": team_ids}

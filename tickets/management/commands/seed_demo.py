@@ -257,11 +257,11 @@ class Command(BaseCommand):
                     user=users[demo.username], defaults={"agency": agencies[demo.agency], "phone": demo.phone}
                 )
         now = timezone.now()
-        for demo in TICKETS:
-            requester = users[demo.requester]
-            if Ticket.objects.filter(requester=requester, subject=demo.subject).exists():
+        for story in TICKETS:
+            requester = users[story.requester]
+            if Ticket.objects.filter(requester=requester, subject=story.subject).exists():
                 continue
-            self.ticket_play(demo, requester=requester, service=services_by_code[demo.service], users=users, now=now)
+            self.ticket_play(story, requester=requester, service=services_by_code[story.service], users=users, now=now)
             created["tickets"] += 1
         return created
 
