@@ -16,27 +16,34 @@ logger = logging.getLogger(__name__)
 CONSOLE_GROUP = "console"
 
 
-def publish_ticket_event(*, event_id: int) -> None:
-    """Broadcast one committed ticket event to every connected technician console."""
+def console_session_group(session_key: str) -> str:
+    """The group of the console sockets opened with one login session."""
+    return f"console.session.{session_key}"
+
+
+def _group_send(group: str, message: dict[str, Any], what: str) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    message = {"type": "ticket.event", **event_message_get(event_id=event_id)}
     try:
-        async_to_sync(layer.group_send)(CONSOLE_GROUP, message)
+        async_to_sync(layer.group_send)(group, message)
     except Exception:
-        # The channel layer is only the fast path: consoles resync from the event table.
-        logger.warning("Could not publish ticket event %s to the channel layer", event_id, exc_info=True)
+        # The channel layer is only the fast path: consoles resync events and presence from the database, and a
+        # socket whose session ended is closed at its next heartbeat.
+        logger.warning("Could not publish %s to the channel layer", what, exc_info=True)
+
+
+def publish_ticket_event(*, event_id: int) -> None:
+    """Broadcast one committed ticket event to every connected technician console."""
+    message = {"type": "ticket.event", **event_message_get(event_id=event_id)}
+    _group_send(CONSOLE_GROUP, message, f"ticket event {event_id}")
 
 
 def publish_presence(*, state: dict[str, Any]) -> None:
     """Broadcast who is online and who views or types on which ticket to every connected technician console."""
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    message = {**state, "type": "console.presence"}
-    try:
-        async_to_sync(layer.group_send)(CONSOLE_GROUP, message)
-    except Exception:
-        # Presence is refreshed on every change and read again from the database by each new console.
-        logger.warning("Could not publish console presence to the channel layer", exc_info=True)
+    _group_send(CONSOLE_GROUP, {**state, "type": "console.presence"}, "console presence")
+
+
+def close_session_consoles(*, session_key: str) -> None:
+    """Close the console sockets opened with a session that has just logged out."""
+    _group_send(console_session_group(session_key), {"type": "console.close"}, "a console close")

@@ -11,13 +11,9 @@ from tickets.models import Agency, Attachment, Comment, Team, Ticket, TicketEven
 
 
 def user_is_technician(user: User | AnonymousUser) -> bool:
-    if not user.is_authenticated:
+    if not user.is_authenticated or not user.is_active:
         return False
-    cached = getattr(user, "_helpdesk_is_technician", None)
-    if cached is None:
-        cached = Team.objects.filter(members=user).exists()
-        setattr(user, "_helpdesk_is_technician", cached)  # noqa: B010 (a per-request cache on the user)
-    return cached
+    return Team.objects.filter(members=user).exists()
 
 
 def user_agency(user: User | AnonymousUser) -> Agency | None:

@@ -82,6 +82,20 @@ def _record(
     return event
 
 
+NOTE_MAX_LENGTH = 2000
+BODY_MAX_LENGTH = 20000
+
+
+def _clean_text(value: str, *, limit: int) -> str:
+    """Strip a text a user typed; refuse what the database or a console message could not carry."""
+    if "\x00" in value:
+        raise InvalidInput(_("The text contains a character that is not allowed."))
+    value = value.strip()
+    if len(value) > limit:
+        raise InvalidInput(_("The text is too long (at most %(limit)d characters).") % {"limit": limit})
+    return value
+
+
 def _lock(ticket: Ticket | int, expected_event_id: int | None) -> Ticket:
     """Lock the ticket row and check that the client acted on its newest version."""
     pk = ticket.pk if isinstance(ticket, Ticket) else ticket
@@ -141,7 +155,8 @@ def ticket_open(
 
     The agency is the requester's own unless given (a caller on the hotline names no user)."""
     now = now or timezone.now()
-    subject = subject.strip()
+    subject = _clean_text(subject, limit=Ticket._meta.get_field("subject").max_length or 200)
+    description = _clean_text(description, limit=BODY_MAX_LENGTH)
     if not subject:
         raise InvalidInput(_("A subject is required."))
     if not service.active:
@@ -214,7 +229,7 @@ def ticket_comment(
     now = now or timezone.now()
     ticket = _lock(ticket, expected_event_id)
     _require_party(author, ticket)
-    body = body.strip()
+    body = _clean_text(body, limit=BODY_MAX_LENGTH)
     if not body:
         raise InvalidInput(_("The comment is empty."))
     technician = user_is_technician(author)
@@ -293,6 +308,8 @@ def ticket_claim(
         )
     if expected_event_id is not None and ticket.last_event_id != expected_event_id:
         raise StaleTicket()
+    if holder is not None and ticket.status not in (Status.NEW, Status.ACKNOWLEDGED):
+        raise InvalidInput(_("You already have this ticket."))
     before: dict[str, Any] = {"assignee": _user_ref(ticket.assignee)}
     after: dict[str, Any] = {"assignee": _user_ref(technician)}
     if ticket.status in (Status.NEW, Status.ACKNOWLEDGED):
@@ -324,6 +341,8 @@ def ticket_assign(
         raise InvalidInput(_("Tickets can only be assigned to technicians."))
     if not ticket.is_open:
         raise NotAllowed(_("This ticket is no longer open."))
+    if ticket.assignee_id == (assignee.pk if assignee is not None else None):
+        raise InvalidInput(_("The ticket is already assigned that way."))
     before = {"assignee": _user_ref(ticket.assignee)}
     ticket.assignee = assignee
     _record(
@@ -367,10 +386,11 @@ def ticket_set_status(
     reopening = ticket.status == Status.RESOLVED and status == Status.IN_PROGRESS
     if not user_is_technician(actor) and not (reopening or status in (Status.CLOSED, Status.CANCELLED)):
         raise NotAllowed()
+    note = _clean_text(note, limit=NOTE_MAX_LENGTH)
     before = _set_status(ticket, status, now)
     after: dict[str, Any] = {"status": ticket.status}
-    if note.strip():
-        after["note"] = note.strip()
+    if note:
+        after["note"] = note
     kind = TicketEvent.Kind.REOPENED if reopening else _STATUS_EVENT_KINDS.get(status, TicketEvent.Kind.STATUS_CHANGED)
     _record(ticket, kind=kind, actor=actor, channel=channel, before=before, after=after, now=now)
     return ticket
@@ -411,7 +431,8 @@ def ticket_set_priority(
     _require_technician(actor)
     if priority not in Priority.values:
         raise InvalidInput(_("Unknown priority."))
-    if not reason.strip():
+    reason = _clean_text(reason, limit=NOTE_MAX_LENGTH)
+    if not reason:
         raise InvalidInput(_("Say why the priority changes."))
     if not ticket.is_open:
         raise NotAllowed(_("This ticket is no longer open."))
@@ -428,7 +449,7 @@ def ticket_set_priority(
         actor=actor,
         channel=channel,
         before=before,
-        after={"priority": priority, "reason": reason.strip()},
+        after={"priority": priority, "reason": reason},
         now=now,
     )
     return ticket

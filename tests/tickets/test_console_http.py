@@ -10,7 +10,7 @@ from django.utils.crypto import get_random_string
 
 from tests.factories import PASSWORD
 from tickets.models import Status, Ticket, TicketEvent
-from tickets.services import ticket_assign, ticket_comment
+from tickets.services import ticket_assign, ticket_claim, ticket_comment
 
 pytestmark = pytest.mark.django_db
 
@@ -236,3 +236,23 @@ def test_reply_and_reassign_through_the_endpoint(technician, other_technician, m
     assert back["ticket"]["assignee"] is None
     comment = ticket.comments.get()
     assert (comment.body, comment.internal, comment.channel) == ("We are on it.", False, "console")
+
+
+@pytest.mark.parametrize(
+    ("action", "fields"),
+    [
+        ("reply", {"body": "a\x00b"}),
+        ("note", {"body": "a\x00b"}),
+        ("status", {"status": "waiting", "note": "a\x00b"}),
+        ("status", {"status": "waiting", "note": "x" * 2001}),
+        ("priority", {"priority": "1", "reason": "a\x00b"}),
+        ("priority", {"priority": "99999999999999999999999", "reason": "outage"}),
+    ],
+    ids=["reply-nul", "note-nul", "status-nul", "status-note-too-long", "priority-reason-nul", "priority-huge"],
+)
+def test_text_and_numbers_the_database_cannot_hold_are_a_400(technician, make_ticket, action, fields):
+    ticket = ticket_claim(ticket=make_ticket(), technician=technician)
+    response = logged_in(technician).post(action_url(ticket, action), {"version": ticket.last_event_id, **fields})
+    assert response.status_code == 400
+    assert response.json()["error"]
+    assert TicketEvent.objects.filter(ticket=ticket).count() == 2

@@ -241,3 +241,14 @@ def test_technician_factory_is_a_technician(db, team):
     from tickets.selectors import user_is_technician
 
     assert user_is_technician(technician_of(team, username="t9"))
+
+
+@pytest.mark.django_db
+def test_claiming_a_ticket_you_hold_or_assigning_it_unchanged_writes_nothing(make_ticket, technician):
+    ticket = ticket_claim(ticket=make_ticket(), technician=technician)
+    count = TicketEvent.objects.count()
+    with pytest.raises(InvalidInput):
+        ticket_claim(ticket=ticket, technician=technician)
+    with pytest.raises(InvalidInput):
+        ticket_assign(ticket=ticket, actor=technician, assignee=technician)
+    assert TicketEvent.objects.count() == count

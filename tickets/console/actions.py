@@ -38,6 +38,9 @@ def _text(data: Mapping[str, Any], key: str) -> str:
     return value if isinstance(value, str) else ""
 
 
+# Ids and versions are PostgreSQL bigints.
+MAX_ID = 2**63 - 1
+
 _FIELDS = {
     "version": gettext_lazy("ticket version"),
     "assignee": gettext_lazy("assignee"),
@@ -49,12 +52,16 @@ def _optional_integer(data: Mapping[str, Any], key: str) -> int | None:
     value = data.get(key)
     if value is None or value == "":
         return None
-    if isinstance(value, bool):
-        raise InvalidInput(_("The %(field)s must be a whole number.") % {"field": _FIELDS[key]})
+    invalid = InvalidInput(_("The %(field)s must be a whole number.") % {"field": _FIELDS[key]})
+    if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+        raise invalid
     try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise InvalidInput(_("The %(field)s must be a whole number.") % {"field": _FIELDS[key]}) from None
+        number = int(value)
+    except (TypeError, ValueError, OverflowError):
+        raise invalid from None
+    if not 0 <= number <= MAX_ID:
+        raise invalid
+    return number
 
 
 def _integer(data: Mapping[str, Any], key: str) -> int:
@@ -158,8 +165,12 @@ def console_action(
 
 
 def _run(*, user: User | AnonymousUser, action: str, number: int, data: Mapping[str, Any]) -> ActionResult:
-    if not isinstance(user, User) or not user_is_technician(user):
+    # A socket keeps the user it connected with: read them again, so a technician removed from their teams or
+    # deactivated since cannot act.
+    current = User.objects.filter(pk=user.pk, is_active=True).first() if isinstance(user, User) else None
+    if current is None or not user_is_technician(current):
         return ActionResult(ok=False, http_status=403, error=_("Only technicians can use the console."))
+    user = current
     handler = ACTIONS.get(action)
     if handler is None:
         return ActionResult(ok=False, http_status=404, error=_("Unknown console action."))

@@ -17,11 +17,11 @@ from django.conf import settings
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from helpdesk.realtime import CONSOLE_GROUP
+from helpdesk.realtime import CONSOLE_GROUP, console_session_group
 from tickets.console import presence
-from tickets.console.actions import console_action
+from tickets.console.actions import MAX_ID, console_action
 from tickets.console.queue import console_snapshot, dumps
-from tickets.console.selectors import console_me, console_missed, console_resync
+from tickets.console.selectors import console_me, console_missed, console_resync, technician_access_current
 from tickets.selectors import event_cursor_latest
 
 logger = logging.getLogger(__name__)
@@ -44,12 +44,14 @@ def scope_language(scope: dict[str, Any]) -> str:
 
 
 def _number(value: Any) -> int | None:
+    """A non-negative whole number that fits a PostgreSQL bigint, or None."""
     if isinstance(value, bool) or not isinstance(value, int | str):
         return None
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
         return None
+    return number if 0 <= number <= MAX_ID else None
 
 
 class _LastEncoded:
@@ -72,10 +74,19 @@ _last_presence = _LastEncoded()
 
 
 def _heartbeat(
-    *, channel_name: str, user: Any, me: dict[str, Any], checked: int, previous: int, delivered: set[int]
-) -> tuple[int, list[str], bool]:
+    *,
+    channel_name: str,
+    user: Any,
+    session_key: str,
+    me: dict[str, Any],
+    checked: int,
+    previous: int,
+    delivered: set[int],
+) -> tuple[int, list[str], bool] | None:
     """Refresh this socket's presence, read the newest cursor, and find what the socket missed up to the previous
-    heartbeat's cursor."""
+    heartbeat's cursor; None when the user may no longer use the console."""
+    if not technician_access_current(user_id=user.pk, session_key=session_key):
+        return None
     presence_changed = presence.presence_touch(channel_name=channel_name, user=user)
     missed = console_missed(after=checked, upto=previous, delivered=delivered, me=me)
     return event_cursor_latest(), missed, presence_changed
@@ -83,6 +94,8 @@ def _heartbeat(
 
 class ConsoleConsumer(AsyncJsonWebsocketConsumer):
     me: dict[str, Any] | None = None
+    session_key = ""
+    session_group = ""
     heartbeat_task: asyncio.Task | None = None
     joined = False
 
@@ -111,6 +124,9 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_FORBIDDEN)
             return
         await self.channel_layer.group_add(CONSOLE_GROUP, self.channel_name)
+        self.session_key = self.scope["session"].session_key or ""
+        self.session_group = console_session_group(self.session_key)
+        await self.channel_layer.group_add(self.session_group, self.channel_name)
         self.joined = True
         snapshot = await database_sync_to_async(console_snapshot)(me=self.me)
         # Gap repair: events up to `checked` are known delivered; `previous` is the last heartbeat's cursor.
@@ -130,6 +146,7 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
             return
         try:
             await self.channel_layer.group_discard(CONSOLE_GROUP, self.channel_name)
+            await self.channel_layer.group_discard(self.session_group, self.channel_name)
         except Exception:
             logger.warning("Could not leave the console group", exc_info=True)
         if await database_sync_to_async(presence.presence_leave)(channel_name=self.channel_name):
@@ -140,9 +157,10 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
         while True:
             await asyncio.sleep(period)
             try:
-                cursor, missed, presence_changed = await database_sync_to_async(_heartbeat)(
+                beat = await database_sync_to_async(_heartbeat)(
                     channel_name=self.channel_name,
                     user=self.user,
+                    session_key=self.session_key,
                     me=self.me,
                     checked=self.checked,
                     previous=self.previous,
@@ -152,6 +170,10 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
                 # A database hiccup skips one heartbeat; the next one tries again.
                 logger.warning("Console heartbeat failed", exc_info=True)
                 continue
+            if beat is None:
+                await self.close(code=CLOSE_FORBIDDEN)
+                return
+            cursor, missed, presence_changed = beat
             if presence_changed:
                 presence.presence_announce()
             for message in missed:
@@ -169,7 +191,12 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
         if not isinstance(content, dict):
             await self._error(None)
             return
-        await self.receive_json(content)
+        try:
+            await self.receive_json(content)
+        except Exception:
+            # One bad message must not end the socket (its heartbeat and presence would outlive it).
+            logger.exception("Console message failed: %.200s", text_data)
+            await self._error(content.get("type"))
 
     async def receive_json(self, content: dict[str, Any], **kwargs: Any) -> None:
         if self.me is None:
@@ -210,13 +237,10 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
 
     async def _presence(self, kind: str, content: dict[str, Any]) -> None:
         number = _number(content.get("ticket"))
-        if kind == "view":
-            typing = False
-        elif number is None:
+        if number is None and (kind == "typing" or content.get("ticket") is not None):
             await self._error(kind)
             return
-        else:
-            typing = content.get("typing") is True
+        typing = kind == "typing" and content.get("typing") is True
         if await database_sync_to_async(presence.presence_set)(
             channel_name=self.channel_name, user=self.user, ticket_number=number, typing=typing
         ):
@@ -231,6 +255,10 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
         # The creation time with the id: ids repeat only if the tables were emptied under a running process.
         key = (message["cursor"], message["event"]["created_at"])
         await self.send(text_data=_last_event.text(key, lambda: dumps({**message, "type": "event"})))
+
+    async def console_close(self, message: dict[str, Any]) -> None:
+        """The session this socket was opened with has logged out."""
+        await self.close(code=CLOSE_UNAUTHENTICATED)
 
     async def console_presence(self, message: dict[str, Any]) -> None:
         state = {"type": "presence", "online": message["online"], "tickets": message["tickets"]}

@@ -8,7 +8,9 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser, User
+from django.contrib.sessions.models import Session
 from django.urls import reverse
+from django.utils import timezone
 
 from tickets.console.queue import console_snapshot, dumps
 from tickets.models import Attachment, Comment, Team, Ticket, TicketEvent
@@ -35,22 +37,39 @@ def heartbeat_seconds() -> float:
     return settings.HELPDESK_CONSOLE_HEARTBEAT_SECONDS
 
 
+RESYNC_PART_EVENTS = 200
+
+
 def console_resync(*, me: dict[str, Any], since: int) -> list[str]:
-    """The resync message as the JSON texts to send: exactly the events after `since`, in id order; a fresh snapshot
-    instead when more were missed than a resync replays."""
+    """The resync messages as the JSON texts to send: exactly the events after `since`, in id order, in parts that
+    stay under daphne's 1 MiB message cap; a fresh snapshot instead when more were missed than a resync replays."""
     limit = settings.HELPDESK_CONSOLE_RESYNC_LIMIT
     cursor = event_cursor_latest()
     events = event_list_since(cursor=since, limit=limit + 1)
     if len(events) > limit:
         return console_snapshot(me=me, reason="resync").texts
-    return [dumps(
-        {
-            "type": "resync",
-            "since": since,
-            "cursor": max([cursor, *(event.pk for event in events)]),
-            "events": [event_message(event) for event in events],
-        }
-    )]
+    parts = [events[start : start + RESYNC_PART_EVENTS] for start in range(0, len(events), RESYNC_PART_EVENTS)]
+    last = max([cursor, *(event.pk for event in events)])
+    return [
+        dumps(
+            {
+                "type": "resync",
+                "since": since,
+                # A part's cursor is its own last event, so a console cut off between parts resumes correctly.
+                "cursor": part[-1].pk if index < len(parts) - 1 else last,
+                "more": index < len(parts) - 1,
+                "events": [event_message(event) for event in part],
+            }
+        )
+        for index, part in enumerate(parts or [[]])
+    ]
+
+
+def technician_access_current(*, user_id: int, session_key: str) -> bool:
+    """Whether a console socket may stay open: its user is still an active technician and its login session has not
+    ended (logged out or expired)."""
+    session_alive = Session.objects.filter(session_key=session_key, expire_date__gt=timezone.now()).exists()
+    return session_alive and User.objects.filter(pk=user_id, is_active=True, teams__isnull=False).exists()
 
 
 def console_ticket_get(*, number: int) -> Ticket | None:
