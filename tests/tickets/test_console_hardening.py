@@ -10,6 +10,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
+from django.contrib.sessions.models import Session
 from django.test import Client
 
 from helpdesk.asgi import application
@@ -63,6 +64,15 @@ async def test_logging_out_closes_the_consoles_of_that_session(technician):
     await receive(communicator, "snapshot")
     response = await sync_to_async(browser.post)("/accounts/logout/")
     assert response.status_code == 302
+    assert await closed_with(communicator) == 4401
+    await communicator.disconnect()
+
+
+async def test_a_socket_whose_session_ended_unannounced_is_closed_at_its_heartbeat(technician, settings):
+    settings.HELPDESK_CONSOLE_HEARTBEAT_SECONDS = 0.2
+    communicator, _ = await technician_socket(technician)
+    # The session ends without the logout signal (expired, or removed by clearsessions).
+    await sync_to_async(lambda: Session.objects.all().delete())()
     assert await closed_with(communicator) == 4401
     await communicator.disconnect()
 

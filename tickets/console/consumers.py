@@ -21,7 +21,7 @@ from helpdesk.realtime import CONSOLE_GROUP, console_session_group
 from tickets.console import presence
 from tickets.console.actions import MAX_ID, console_action
 from tickets.console.queue import console_snapshot, dumps
-from tickets.console.selectors import console_me, console_missed, console_resync, technician_access_current
+from tickets.console.selectors import console_access_lost, console_me, console_missed, console_resync
 from tickets.selectors import event_cursor_latest
 
 logger = logging.getLogger(__name__)
@@ -82,11 +82,12 @@ def _heartbeat(
     checked: int,
     previous: int,
     delivered: set[int],
-) -> tuple[int, list[str], bool] | None:
+) -> tuple[int, list[str], bool] | str:
     """Refresh this socket's presence, read the newest cursor, and find what the socket missed up to the previous
-    heartbeat's cursor; None when the user may no longer use the console."""
-    if not technician_access_current(user_id=user.pk, session_key=session_key):
-        return None
+    heartbeat's cursor; instead, why the socket must close when its session or its user's rights are gone."""
+    lost = console_access_lost(user_id=user.pk, session_key=session_key)
+    if lost is not None:
+        return lost
     presence_changed = presence.presence_touch(channel_name=channel_name, user=user)
     missed = console_missed(after=checked, upto=previous, delivered=delivered, me=me)
     return event_cursor_latest(), missed, presence_changed
@@ -170,8 +171,8 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
                 # A database hiccup skips one heartbeat; the next one tries again.
                 logger.warning("Console heartbeat failed", exc_info=True)
                 continue
-            if beat is None:
-                await self.close(code=CLOSE_FORBIDDEN)
+            if isinstance(beat, str):
+                await self.close(code=CLOSE_UNAUTHENTICATED if beat == "session" else CLOSE_FORBIDDEN)
                 return
             cursor, missed, presence_changed = beat
             if presence_changed:

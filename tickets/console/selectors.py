@@ -3,14 +3,13 @@ the page's configuration. Every shape here follows the console contract (rows ar
 
 from __future__ import annotations
 
+from importlib import import_module
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
+from django.contrib.auth import SESSION_KEY, get_user_model
 from django.contrib.auth.models import AnonymousUser, User
-from django.contrib.sessions.models import Session
 from django.urls import reverse
-from django.utils import timezone
 
 from tickets.console.queue import console_snapshot, dumps
 from tickets.models import Attachment, Comment, Team, Ticket, TicketEvent
@@ -65,11 +64,16 @@ def console_resync(*, me: dict[str, Any], since: int) -> list[str]:
     ]
 
 
-def technician_access_current(*, user_id: int, session_key: str) -> bool:
-    """Whether a console socket may stay open: its user is still an active technician and its login session has not
-    ended (logged out or expired)."""
-    session_alive = Session.objects.filter(session_key=session_key, expire_date__gt=timezone.now()).exists()
-    return session_alive and User.objects.filter(pk=user_id, is_active=True, teams__isnull=False).exists()
+def console_access_lost(*, user_id: int, session_key: str) -> str | None:
+    """Why a console socket may no longer stay open: "session" when its login session has ended (logged out, expired),
+    "rights" when its user is no longer an active technician; None while it may."""
+    # Loaded through the configured session engine: an ended, expired or foreign session has no user id in it.
+    session = import_module(settings.SESSION_ENGINE).SessionStore(session_key=session_key or None).load()
+    if session.get(SESSION_KEY) != str(user_id):
+        return "session"
+    if not User.objects.filter(pk=user_id, is_active=True, teams__isnull=False).exists():
+        return "rights"
+    return None
 
 
 def console_ticket_get(*, number: int) -> Ticket | None:
