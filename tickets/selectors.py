@@ -43,13 +43,16 @@ def _names(obj: Any) -> dict[str, Any]:
     return {"code": obj.code, "name_en": obj.name_en, "name_ar": obj.name_ar}
 
 
-def _user_name(user: User | None) -> dict[str, Any] | None:
-    if user is None:
-        return None
-    return {"id": user.pk, "name": user.get_full_name() or user.get_username()}
+def user_display_name(user: User) -> str:
+    return user.get_full_name() or user.get_username()
 
 
-def _iso(value: Any) -> str | None:
+def user_ref(user: User | None) -> dict[str, Any] | None:
+    """A user as the event log and the console name them."""
+    return {"id": user.pk, "name": user_display_name(user)} if user is not None else None
+
+
+def iso_or_none(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
@@ -66,11 +69,11 @@ def ticket_row(ticket: Ticket) -> dict[str, Any]:
         "priority": ticket.priority,
         "status": ticket.status,
         "is_open": ticket.is_open,
-        "assignee": _user_name(ticket.assignee),
-        "opened_at": _iso(ticket.opened_at),
-        "acknowledged_at": _iso(ticket.acknowledged_at),
-        "response_due_at": _iso(ticket.response_due_at),
-        "resolution_due_at": _iso(ticket.resolution_due_at),
+        "assignee": user_ref(ticket.assignee),
+        "opened_at": iso_or_none(ticket.opened_at),
+        "acknowledged_at": iso_or_none(ticket.acknowledged_at),
+        "response_due_at": iso_or_none(ticket.response_due_at),
+        "resolution_due_at": iso_or_none(ticket.resolution_due_at),
         "version": ticket.last_event_id,
     }
 
@@ -84,12 +87,12 @@ def event_message(event: TicketEvent) -> dict[str, Any]:
             "id": event.pk,
             "kind": event.kind,
             "ticket": event.ticket.number,
-            "actor": _user_name(event.actor),
+            "actor": user_ref(event.actor),
             "channel": event.channel,
             "before": event.before,
             "after": event.after,
             "public": event.public,
-            "created_at": _iso(event.created_at),
+            "created_at": iso_or_none(event.created_at),
         },
         "ticket": ticket_row(event.ticket),
     }

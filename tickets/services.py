@@ -31,7 +31,7 @@ from tickets.models import (
     TicketEvent,
     TicketNumberCounter,
 )
-from tickets.selectors import user_agency, user_is_technician
+from tickets.selectors import user_agency, user_display_name, user_is_technician, user_ref
 
 
 def _next_ticket_number() -> int:
@@ -46,12 +46,6 @@ def _next_ticket_number() -> int:
                 return row[0]
             TicketNumberCounter.objects.get_or_create(pk=1)
     raise RuntimeError("The ticket number counter could not be created.")
-
-
-def _user_ref(user: User | None) -> dict[str, Any] | None:
-    if user is None:
-        return None
-    return {"id": user.pk, "name": user.get_full_name() or user.get_username()}
 
 
 def _record(
@@ -304,14 +298,14 @@ def ticket_claim(
     holder = ticket.assignee
     if holder is not None and holder.pk != technician.pk:
         raise AlreadyClaimed(
-            _("%(name)s has already taken this ticket.") % {"name": holder.get_full_name() or holder.get_username()}
+            _("%(name)s has already taken this ticket.") % {"name": user_display_name(holder)}
         )
     if expected_event_id is not None and ticket.last_event_id != expected_event_id:
         raise StaleTicket()
     if holder is not None and ticket.status not in (Status.NEW, Status.ACKNOWLEDGED):
         raise InvalidInput(_("You already have this ticket."))
-    before: dict[str, Any] = {"assignee": _user_ref(ticket.assignee)}
-    after: dict[str, Any] = {"assignee": _user_ref(technician)}
+    before: dict[str, Any] = {"assignee": user_ref(ticket.assignee)}
+    after: dict[str, Any] = {"assignee": user_ref(technician)}
     if ticket.status in (Status.NEW, Status.ACKNOWLEDGED):
         before.update(_set_status(ticket, Status.IN_PROGRESS, now))
         after["status"] = ticket.status
@@ -343,7 +337,7 @@ def ticket_assign(
         raise NotAllowed(_("This ticket is no longer open."))
     if ticket.assignee_id == (assignee.pk if assignee is not None else None):
         raise InvalidInput(_("The ticket is already assigned that way."))
-    before = {"assignee": _user_ref(ticket.assignee)}
+    before = {"assignee": user_ref(ticket.assignee)}
     ticket.assignee = assignee
     _record(
         ticket,
@@ -351,7 +345,7 @@ def ticket_assign(
         actor=actor,
         channel=channel,
         before=before,
-        after={"assignee": _user_ref(assignee)},
+        after={"assignee": user_ref(assignee)},
         now=now,
     )
     return ticket

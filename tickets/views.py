@@ -31,6 +31,7 @@ from tickets.selectors import (
     ticket_list_for,
     ticket_timeline,
     user_agency,
+    user_display_name,
     user_is_technician,
 )
 from tickets.services import ticket_cancel, ticket_close, ticket_comment, ticket_open, ticket_reopen
@@ -157,7 +158,7 @@ def _label(choices: type[TextChoices] | type[Priority], value: Any) -> str:
 
 def _actor_name(event: TicketEvent) -> str:
     if event.actor is not None:
-        return event.actor.get_full_name() or event.actor.get_username()
+        return user_display_name(event.actor)
     if event.channel == Channel.PHONE:
         return _("A caller")
     if event.channel == Channel.SMS:

@@ -28,8 +28,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from helpdesk import realtime
-from tickets.console.selectors import user_display_name
 from tickets.models import ConsolePresence
+from tickets.selectors import user_display_name
 
 logger = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from django.db import connections
 from django.db.models import Q, QuerySet
 
 from tickets.models import OPEN_STATUSES, Agency, Service, Team, Ticket
-from tickets.selectors import event_cursor_latest
+from tickets.selectors import event_cursor_latest, iso_or_none, user_display_name
 
 _OPEN = frozenset(OPEN_STATUSES)
 _ROW_COLUMNS = (
@@ -73,10 +73,6 @@ def _raw_tuples(queryset: QuerySet) -> list[tuple]:
         return cursor.fetchall()
 
 
-def _display_name(first: str, last: str, username: str) -> str:
-    return f"{first} {last}".strip() or username
-
-
 @dataclass(frozen=True)
 class _Lookups:
     """The catalogue and the assignees as the rows show them, read once per snapshot, with each one's JSON."""
@@ -107,8 +103,8 @@ class _Lookups:
             services=names(Service),
             teams={pk: {"id": pk, **value} for pk, value in names(Team).items()},
             assignees={
-                pk: {"id": pk, "name": _display_name(first, last, username)}
-                for pk, first, last, username in users.values_list("pk", "first_name", "last_name", "username")
+                user.pk: {"id": user.pk, "name": user_display_name(user)}
+                for user in users.only("first_name", "last_name", "username")
             },
         )
 
@@ -133,10 +129,6 @@ class _Lookups:
         )
 
 
-def _iso(value: Any) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
 def _row(columns: tuple, lookups: _Lookups) -> dict[str, Any]:
     """The `tickets.selectors.ticket_row` dict of one ticket, from its `_ROW_COLUMNS` tuple."""
     (number, agency_id, service_id, team_id, subject, channel, priority, status, assignee_id, opened_at,
@@ -153,10 +145,10 @@ def _row(columns: tuple, lookups: _Lookups) -> dict[str, Any]:
         "status": status,
         "is_open": status in _OPEN,
         "assignee": lookups.assignees.get(assignee_id),
-        "opened_at": _iso(opened_at),
-        "acknowledged_at": _iso(acknowledged_at),
-        "response_due_at": _iso(response_due_at),
-        "resolution_due_at": _iso(resolution_due_at),
+        "opened_at": iso_or_none(opened_at),
+        "acknowledged_at": iso_or_none(acknowledged_at),
+        "response_due_at": iso_or_none(response_due_at),
+        "resolution_due_at": iso_or_none(resolution_due_at),
         "version": last_event_id,
     }
 

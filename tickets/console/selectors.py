@@ -13,11 +13,16 @@ from django.urls import reverse
 
 from tickets.console.queue import console_snapshot, dumps
 from tickets.models import Attachment, Comment, Team, Ticket, TicketEvent
-from tickets.selectors import event_cursor_latest, event_list_since, event_message, ticket_row, user_is_technician
-
-
-def user_display_name(user: User) -> str:
-    return user.get_full_name() or user.get_username()
+from tickets.selectors import (
+    event_cursor_latest,
+    event_list_since,
+    event_message,
+    iso_or_none,
+    ticket_row,
+    user_display_name,
+    user_is_technician,
+    user_ref,
+)
 
 
 def console_me(*, user: User | AnonymousUser) -> dict[str, Any] | None:
@@ -26,10 +31,6 @@ def console_me(*, user: User | AnonymousUser) -> dict[str, Any] | None:
         return None
     team_ids = sorted(Team.objects.filter(members=user).values_list("pk", flat=True))
     return {"id": user.pk, "name": user_display_name(user), "team_ids": team_ids}
-
-
-def _iso(value: Any) -> str | None:
-    return value.isoformat() if value is not None else None
 
 
 def heartbeat_seconds() -> float:
@@ -84,10 +85,6 @@ def console_ticket_get(*, number: int) -> Ticket | None:
     )
 
 
-def _user_ref(user: User | None) -> dict[str, Any] | None:
-    return {"id": user.pk, "name": user_display_name(user)} if user is not None else None
-
-
 def _attachment_url(attachment: Attachment) -> str:
     """The download view checks who may read the file; the media URL would bypass it."""
     return reverse("ticket_attachment", kwargs={"number": attachment.ticket.number, "attachment_id": attachment.pk})
@@ -105,19 +102,19 @@ def ticket_panel(*, ticket: Ticket) -> dict[str, Any]:
             {
                 "id": event.pk,
                 "kind": event.kind,
-                "actor": _user_ref(event.actor),
+                "actor": user_ref(event.actor),
                 "channel": event.channel,
                 "before": event.before,
                 "after": event.after,
                 "public": event.public,
-                "created_at": _iso(event.created_at),
+                "created_at": iso_or_none(event.created_at),
                 "comment": {"body": comment.body, "internal": comment.internal} if comment is not None else None,
             }
         )
     return {
         "ticket": ticket_row(ticket),
         "description": ticket.description,
-        "requester": _user_ref(ticket.requester),
+        "requester": user_ref(ticket.requester),
         "caller_phone": ticket.caller_phone,
         "contact_phone": ticket.contact_phone,
         "agency_ticket_url": f"/tickets/{ticket.number}/",
