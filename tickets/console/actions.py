@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -48,19 +49,24 @@ _FIELDS = {
 }
 
 
+def bigint_or_none(value: Any) -> int | None:
+    """A whole number (a JSON integer or its digits) that fits a non-negative PostgreSQL bigint, or None."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        return None
+    return number if 0 <= number <= MAX_ID else None
+
+
 def _optional_integer(data: Mapping[str, Any], key: str) -> int | None:
     value = data.get(key)
     if value is None or value == "":
         return None
-    invalid = InvalidInput(_("The %(field)s must be a whole number.") % {"field": _FIELDS[key]})
-    if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
-        raise invalid
-    try:
-        number = int(value)
-    except (TypeError, ValueError, OverflowError):
-        raise invalid from None
-    if not 0 <= number <= MAX_ID:
-        raise invalid
+    number = bigint_or_none(value)
+    if number is None:
+        raise InvalidInput(_("The %(field)s must be a whole number.") % {"field": _FIELDS[key]})
     return number
 
 
@@ -117,23 +123,12 @@ def _priority(ticket: Ticket, user: User, version: int, data: Mapping[str, Any])
     )
 
 
-def _note(ticket: Ticket, user: User, version: int, data: Mapping[str, Any]) -> None:
+def _comment(ticket: Ticket, user: User, version: int, data: Mapping[str, Any], *, internal: bool) -> None:
     services.ticket_comment(
         ticket=ticket,
         author=user,
         body=_text(data, "body"),
-        internal=True,
-        channel=Channel.CONSOLE,
-        expected_event_id=version,
-    )
-
-
-def _reply(ticket: Ticket, user: User, version: int, data: Mapping[str, Any]) -> None:
-    services.ticket_comment(
-        ticket=ticket,
-        author=user,
-        body=_text(data, "body"),
-        internal=False,
+        internal=internal,
         channel=Channel.CONSOLE,
         expected_event_id=version,
     )
@@ -145,8 +140,8 @@ ACTIONS: dict[str, Callable[[Ticket, User, int, Mapping[str, Any]], None]] = {
     "assign": _assign,
     "status": _status,
     "priority": _priority,
-    "note": _note,
-    "reply": _reply,
+    "note": partial(_comment, internal=True),
+    "reply": partial(_comment, internal=False),
 }
 
 

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from helpdesk.realtime import CONSOLE_GROUP, console_session_group
 from tickets.console import presence
-from tickets.console.actions import MAX_ID, console_action
+from tickets.console.actions import bigint_or_none, console_action
 from tickets.console.queue import console_snapshot, dumps
 from tickets.console.selectors import console_access_lost, console_me, console_missed, console_resync
 from tickets.selectors import event_cursor_latest
@@ -41,17 +41,6 @@ def scope_language(scope: dict[str, Any]) -> str:
         with contextlib.suppress(LookupError):
             return translation.get_supported_language_variant(candidate)
     return settings.LANGUAGE_CODE
-
-
-def _number(value: Any) -> int | None:
-    """A non-negative whole number that fits a PostgreSQL bigint, or None."""
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        return None
-    try:
-        number = int(value)
-    except ValueError:
-        return None
-    return number if 0 <= number <= MAX_ID else None
 
 
 class _LastEncoded:
@@ -218,15 +207,15 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "error", "about": kind if isinstance(kind, str) else None, "error": message})
 
     async def _resync(self, content: dict[str, Any]) -> None:
-        since = _number(content.get("since"))
-        if since is None or since < 0:
+        since = bigint_or_none(content.get("since"))
+        if since is None:
             await self._error("resync")
             return
         for text in await database_sync_to_async(console_resync)(me=self.me, since=since):
             await self.send(text_data=text)
 
     async def _action(self, content: dict[str, Any]) -> None:
-        number = _number(content.get("ticket"))
+        number = bigint_or_none(content.get("ticket"))
         result = await database_sync_to_async(console_action)(
             user=self.user,
             action=str(content.get("action", "")),
@@ -237,7 +226,7 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "action.result", "request_id": content.get("request_id"), **result.as_json()})
 
     async def _presence(self, kind: str, content: dict[str, Any]) -> None:
-        number = _number(content.get("ticket"))
+        number = bigint_or_none(content.get("ticket"))
         if number is None and (kind == "typing" or content.get("ticket") is not None):
             await self._error(kind)
             return
