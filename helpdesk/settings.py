@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "django_filters",
     "tickets",
     "escalation",
+    "hotline",
 ]
 
 MIDDLEWARE = [
@@ -205,3 +206,11 @@ LOGGING = {
 # a resync replays before it sends a fresh snapshot instead.
 HELPDESK_CONSOLE_HEARTBEAT_SECONDS = float(os.environ.get("HELPDESK_CONSOLE_HEARTBEAT_SECONDS", "5"))
 HELPDESK_CONSOLE_RESYNC_LIMIT = int(os.environ.get("HELPDESK_CONSOLE_RESYNC_LIMIT", "1000"))
+
+# How pages and SMS leave: a dotted path, or one of the short names below.
+_PHONE_BACKENDS = {
+    "console": "hotline.backends.ConsoleBackend",
+    "locmem": "hotline.backends.LocmemBackend",
+}
+_phone_backend = os.environ.get("HELPDESK_PHONE_BACKEND", "console")
+HELPDESK_PHONE_BACKEND = _PHONE_BACKENDS.get(_phone_backend, _phone_backend)

@@ -7,6 +7,7 @@ import os
 import pytest
 from django.conf import settings
 
+from hotline.backends import LocmemBackend
 from tests.factories import AgencyFactory, ServiceFactory, TeamFactory, staff_of, technician_of
 from tickets.models import Level
 
@@ -34,6 +35,9 @@ def _test_settings(tmp_path, settings):
     }
     # Test accounts need no slow password hashing.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Pages and SMS stay in memory (LocmemBackend.sent); nothing leaves the machine.
+    settings.HELPDESK_PHONE_BACKEND = "hotline.backends.LocmemBackend"
+    LocmemBackend.reset()
 
 
 @pytest.fixture

@@ -1,0 +1,2 @@
+"""The escalation app's models, one concept per module: calendars and SLA policies, on-call schedules and contact
+profiles, escalation chains, the worker's due rows and the page outbox."""
