@@ -211,6 +211,38 @@ HELPDESK_CONSOLE_RESYNC_LIMIT = int(os.environ.get("HELPDESK_CONSOLE_RESYNC_LIMI
 _PHONE_BACKENDS = {
     "console": "hotline.backends.ConsoleBackend",
     "locmem": "hotline.backends.LocmemBackend",
+    "twilio": "hotline.backends.TwilioBackend",
 }
 _phone_backend = os.environ.get("HELPDESK_PHONE_BACKEND", "console")
 HELPDESK_PHONE_BACKEND = _PHONE_BACKENDS.get(_phone_backend, _phone_backend)
+
+# Twilio. The auth token signs every webhook: without it the hotline's webhooks refuse every request (403). The REST
+# API (SMS, calls, recordings) uses the API key pair when one is set, else the account SID and auth token.
+TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
+TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
+TWILIO_API_KEY_SID = os.environ.get("TWILIO_API_KEY_SID", "")
+TWILIO_API_KEY_SECRET = os.environ.get("TWILIO_API_KEY_SECRET", "")
+TWILIO_FROM_NUMBER = os.environ.get("TWILIO_FROM_NUMBER", "")
+# Seconds one Twilio REST request may take before it counts as failed.
+TWILIO_TIMEOUT_SECONDS = float(os.environ.get("TWILIO_TIMEOUT_SECONDS", "8"))
+
+
+def _voice(name: str, default: str) -> dict[str, str]:
+    """A hotline voice from `VOICE|SAY_LANGUAGE|SPEECH_LANGUAGE`, e.g. `Polly.Zeina|arb|ar-QA`."""
+    voice, language, speech = (os.environ.get(name) or default).split("|")
+    return {"voice": voice, "language": language, "speech": speech}
+
+
+# How the hotline speaks each language (<Say voice language>) and which language its speech recognition hears.
+# Arabic may also be a Google voice: HELPDESK_HOTLINE_VOICE_AR="Google.ar-XA-Standard-A|ar-XA|ar-QA".
+HELPDESK_HOTLINE_VOICES = {
+    "ar": _voice("HELPDESK_HOTLINE_VOICE_AR", "Polly.Zeina|arb|ar-QA"),
+    "en": _voice("HELPDESK_HOTLINE_VOICE_EN", "Polly.Joanna|en-US|en-US"),
+}
+# At most this many new calls, SMS and wrong PINs (per agency code) per number in the window; counted in Redis when
+# REDIS_URL is set (shared by every process), else in the process.
+HELPDESK_HOTLINE_RATE_LIMITS = {
+    "call": (int(os.environ.get("HELPDESK_HOTLINE_CALLS_PER_WINDOW", "10")), 600),
+    "sms": (int(os.environ.get("HELPDESK_HOTLINE_SMS_PER_WINDOW", "20")), 600),
+    "pin": (int(os.environ.get("HELPDESK_HOTLINE_PIN_FAILURES_PER_WINDOW", "15")), 3600),
+}

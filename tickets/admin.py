@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from django import forms
 from django.contrib import admin
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
@@ -50,13 +51,47 @@ class AgencyMembershipInline(admin.TabularInline):
     fields = ["user", "phone"]
 
 
+class AgencyAdminForm(forms.ModelForm):
+    """Sets the hotline PIN without ever showing it: the field is write-only and the PIN is stored hashed."""
+
+    new_hotline_pin = forms.RegexField(
+        label=_("new hotline PIN"),
+        regex=r"^[0-9]{4,8}$",
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password", "inputmode": "numeric"}),
+        error_messages={"invalid": _("Enter 4 to 8 digits.")},
+        help_text=_("4 to 8 digits that callers key after the hotline code. Leave empty to keep the current PIN."),
+    )
+
+    class Meta:
+        model = Agency
+        fields = ["code", "name_en", "name_ar", "active", "hotline_code"]
+
+    def clean_hotline_code(self) -> str | None:
+        return self.cleaned_data["hotline_code"] or None
+
+    def save(self, commit: bool = True) -> Agency:
+        agency = super().save(commit=False)
+        if self.cleaned_data.get("new_hotline_pin"):
+            agency.set_hotline_pin(self.cleaned_data["new_hotline_pin"])
+        if commit:
+            agency.save()
+        return agency
+
+
 @admin.register(Agency)
 class AgencyAdmin(admin.ModelAdmin):
-    list_display = ["code", "name_en", "name_ar", "staff_count", "active"]
+    form = AgencyAdminForm
+    list_display = ["code", "name_en", "name_ar", "hotline_code", "has_hotline_pin", "staff_count", "active"]
     list_filter = ["active"]
-    search_fields = ["code", "name_en", "name_ar"]
+    search_fields = ["code", "name_en", "name_ar", "=hotline_code"]
     ordering = ["name_en"]
     inlines = [AgencyMembershipInline]
+
+    @admin.display(description=_("hotline PIN set"), boolean=True)
+    def has_hotline_pin(self, agency: Agency) -> bool:
+        return bool(agency.hotline_pin)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Agency]:
         return super().get_queryset(request).annotate(staff_total=Count("memberships", distinct=True))

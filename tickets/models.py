@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.auth.hashers import check_password, make_password
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -28,11 +30,28 @@ class BilingualName(models.Model):
 class Agency(BilingualName):
     code = models.SlugField(_("code"), max_length=32, unique=True)
     active = models.BooleanField(_("active"), default=True)
+    # A hotline caller whose number is not on file keys the agency's code, then its PIN (kept hashed, like a password).
+    hotline_code = models.CharField(
+        _("hotline code"),
+        max_length=8,
+        unique=True,
+        null=True,
+        blank=True,
+        validators=[RegexValidator(r"^[0-9]{3,8}$", _("Enter 3 to 8 digits."))],
+        help_text=_("Digits a caller keys on the hotline to name this agency."),
+    )
+    hotline_pin = models.CharField(_("hotline PIN"), max_length=128, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("agency")
         verbose_name_plural = _("agencies")
         ordering = ["name_en"]
+
+    def set_hotline_pin(self, raw_pin: str) -> None:
+        self.hotline_pin = make_password(raw_pin)
+
+    def check_hotline_pin(self, raw_pin: str) -> bool:
+        return bool(self.hotline_pin) and check_password(raw_pin, self.hotline_pin)
 
 
 class AgencyMembership(models.Model):

@@ -257,6 +257,35 @@ def ticket_comment(
 
 
 @transaction.atomic
+def ticket_recording_attach(
+    *,
+    ticket_id: int,
+    upload: UploadedFile,
+    note: str,
+    actor: User | None = None,
+    channel: str = Channel.PHONE,
+    now: dt.datetime | None = None,
+) -> Attachment:
+    """Attach the recording of a call (the caller's description or voicemail) with a short public note saying what
+    it is; whatever the ticket's state, since the recording belongs to what already happened."""
+    now = now or timezone.now()
+    ticket = _lock(ticket_id, None)
+    comment = Comment.objects.create(
+        ticket=ticket, author=actor, channel=channel, body=_clean_text(note, limit=NOTE_MAX_LENGTH), created_at=now
+    )
+    attachment = _attachment_save(ticket=ticket, upload=upload, user=actor, now=now, comment=comment)
+    _record(
+        ticket,
+        kind=TicketEvent.Kind.COMMENTED,
+        actor=actor,
+        channel=channel,
+        after={"comment_id": comment.pk, "internal": False, "attachments": [attachment.name]},
+        now=now,
+    )
+    return attachment
+
+
+@transaction.atomic
 def ticket_acknowledge(
     *,
     ticket: Ticket,

@@ -1,0 +1,190 @@
+"""Writes of the hotline. Each one that a retried webhook could repeat is keyed by Twilio's id (CallSid,
+RecordingSid, MessageSid) and locks its row first, so a retry finds the work done and changes nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import textwrap
+from dataclasses import dataclass
+from functools import partial
+
+import phonenumbers
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from hotline.backends import SMS, OutboundMessage, PhoneSendError, mask_phone, phone_backend
+from hotline.flow import Named
+from hotline.models import CallRecording, HotlineCall, PhonePreference
+from hotline.ratelimit import rate_allowed
+from hotline.selectors import agency_by_hotline_code, phone_sms_allowed, requester_for
+from tickets.exceptions import InvalidInput
+from tickets.models import Agency, Channel, Level, Service, Ticket
+from tickets.services import ticket_open, ticket_recording_attach
+
+logger = logging.getLogger(__name__)
+
+SUBJECT_LENGTH = 120
+# Hashed so that an unknown code costs as much time as a known one.
+_DUMMY_AGENCY = Agency(hotline_pin="")
+
+
+@dataclass(frozen=True)
+class OpenedByPhone:
+    ticket: Ticket
+    sms_sent: bool
+
+
+def hotline_pin_check(*, code: str, pin: str) -> Named | None:
+    """The agency whose hotline code and PIN these are, or None. Wrong PINs are counted per code, so trying many
+    PINs for one agency from many phones is refused too."""
+    agency = agency_by_hotline_code(code=code)
+    if agency is None:
+        _DUMMY_AGENCY.set_hotline_pin(pin)
+        return None
+    if not rate_allowed(kind="pin", key=code):
+        logger.warning("Too many wrong hotline PINs for agency %s; refusing until the window ends", agency.code)
+        return None
+    if not agency.check_hotline_pin(pin):
+        return None
+    return Named(id=agency.pk, name_ar=agency.name_ar, name_en=agency.name_en)
+
+
+def phone_language_remember(*, phone: str, language: str, now: dt.datetime) -> None:
+    if not phone:
+        return
+    updated = PhonePreference.objects.filter(phone=phone).exclude(language=language).update(
+        language=language, updated_at=now
+    )
+    if not updated:
+        PhonePreference.objects.get_or_create(phone=phone, defaults={"language": language, "updated_at": now})
+
+
+def phone_sms_opt_out_set(*, phone: str, opted_out: bool, now: dt.datetime) -> None:
+    PhonePreference.objects.update_or_create(phone=phone, defaults={"sms_opt_out": opted_out, "updated_at": now})
+
+
+def _is_mobile(phone: str) -> bool:
+    try:
+        kind = phonenumbers.number_type(phonenumbers.parse(phone))
+    except phonenumbers.NumberParseException:
+        return False
+    return kind in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+
+
+def _sms_send(message: OutboundMessage) -> None:
+    """Send a courtesy SMS after commit; its failure is logged, never the caller's problem."""
+    try:
+        phone_backend().send(message)
+    except PhoneSendError:
+        logger.warning("The SMS about %s to %s did not leave", message.reference, mask_phone(message.to), exc_info=True)
+
+
+def _confirm_by_sms(ticket: Ticket, *, phone: str, language: str) -> bool:
+    """Text the caller their ticket number, when their phone can receive an SMS and they did not send STOP."""
+    if not phone or not _is_mobile(phone) or not phone_sms_allowed(phone=phone):
+        return False
+    with translation.override(language):
+        body = _(
+            "Government IT helpdesk: your ticket %(reference)s about %(service)s is open. To hear its status, "
+            "reply STATUS %(number)s."
+        ) % {"reference": ticket.reference, "service": ticket.service.name, "number": ticket.number}
+    message = OutboundMessage(channel=SMS, to=phone, body=body, language=language, reference=ticket.reference)
+    transaction.on_commit(partial(_sms_send, message))
+    return True
+
+
+def _call_lock(*, call_sid: str, phone: str, language: str, now: dt.datetime) -> HotlineCall:
+    call, _created = HotlineCall.objects.select_for_update().get_or_create(
+        call_sid=call_sid, defaults={"from_number": phone, "language": language, "created_at": now}
+    )
+    return call
+
+
+@transaction.atomic
+def hotline_ticket_open(
+    *,
+    call_sid: str,
+    phone: str,
+    agency_id: int,
+    service_id: int,
+    whole_agency: bool,
+    description: str,
+    urgent: bool,
+    language: str,
+    now: dt.datetime,
+) -> OpenedByPhone:
+    """Open the ticket of a call, once per CallSid: a retried webhook gets the ticket already opened. The staff member
+    calling is its requester when their number is on file; the caller's number is kept on the ticket."""
+    call = _call_lock(call_sid=call_sid, phone=phone, language=language, now=now)
+    if call.ticket is not None:
+        return OpenedByPhone(ticket=call.ticket, sms_sent=False)
+    service = Service.objects.filter(pk=service_id).first()
+    agency = Agency.objects.filter(pk=agency_id, active=True).first()
+    if service is None or agency is None:
+        raise InvalidInput(_("That service is not available."))
+    with translation.override(language):
+        if urgent:
+            subject = _("Urgent call: %(service)s is down for %(agency)s") % {
+                "service": service.name,
+                "agency": agency.name,
+            }
+            text = _("The caller asked to speak to the on-call engineer now and nobody answered. Their voicemail "
+                     "is attached when it arrives.")
+        else:
+            subject = textwrap.shorten(description, width=SUBJECT_LENGTH, placeholder="…")
+            text = description
+        high = urgent or whole_agency
+        ticket = ticket_open(
+            service=service,
+            subject=subject,
+            description=text,
+            impact=Level.HIGH if high else Level.MEDIUM,
+            urgency=Level.HIGH if high else Level.MEDIUM,
+            channel=Channel.PHONE,
+            requester=requester_for(phone=phone, agency_id=agency.pk),
+            agency=agency,
+            caller_phone=phone,
+            contact_phone=phone,
+            now=now,
+        )
+    call.ticket = ticket
+    call.save(update_fields=["ticket"])
+    return OpenedByPhone(ticket=ticket, sms_sent=_confirm_by_sms(ticket, phone=phone, language=language))
+
+
+def recording_seen(*, recording_sid: str) -> bool:
+    """Whether this recording was already stored (or kept without a ticket): a retried callback does nothing."""
+    return CallRecording.objects.filter(recording_sid=recording_sid).exists()
+
+
+def call_ticket_id(*, call_sid: str) -> int | None:
+    return HotlineCall.objects.filter(call_sid=call_sid).values_list("ticket_id", flat=True).first()
+
+
+@transaction.atomic
+def hotline_recording_store(
+    *,
+    call_sid: str,
+    recording_sid: str,
+    seconds: int,
+    audio: bytes | None,
+    phone: str,
+    now: dt.datetime,
+) -> CallRecording:
+    """Keep a call's recording once per RecordingSid and, when the call opened a ticket and the audio was fetched,
+    attach it to the ticket. A recording of a call without a ticket is kept by id for the duty manager."""
+    call = _call_lock(call_sid=call_sid, phone=phone, language="", now=now)
+    recording, created = CallRecording.objects.get_or_create(
+        recording_sid=recording_sid, defaults={"call": call, "seconds": seconds, "created_at": now}
+    )
+    if not created or call.ticket_id is None or audio is None:
+        return recording
+    with translation.override(call.language or None):
+        note = _("Recording of the call (%(seconds)d s).") % {"seconds": seconds}
+    upload = SimpleUploadedFile(f"call-{recording_sid}.mp3", audio, content_type="audio/mpeg")
+    recording.attachment = ticket_recording_attach(ticket_id=call.ticket_id, upload=upload, note=note, now=now)
+    recording.save(update_fields=["attachment"])
+    return recording

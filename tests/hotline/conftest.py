@@ -1,0 +1,79 @@
+"""Fixtures of the hotline tests: Twilio's settings, an agency with a staff member whose number is on file, the
+service catalogue, and a clean rate limiter."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+from requests.adapters import BaseAdapter
+
+from hotline import twilio_api
+from hotline.ratelimit import rate_reset
+from tests.factories import AgencyFactory, ServiceFactory
+from tests.hotline.twilio import ACCOUNT_SID, AUTH_TOKEN, HOTLINE_NUMBER, PUBLIC_URL
+from tickets.models import AgencyMembership
+
+STAFF_PHONE = "+97455123456"
+OTHER_STAFF_PHONE = "+97455000111"
+
+
+@pytest.fixture(autouse=True)
+def twilio_settings(settings):
+    settings.TWILIO_ACCOUNT_SID = ACCOUNT_SID
+    settings.TWILIO_AUTH_TOKEN = AUTH_TOKEN
+    settings.TWILIO_API_KEY_SID = ""
+    settings.TWILIO_API_KEY_SECRET = ""
+    settings.TWILIO_FROM_NUMBER = HOTLINE_NUMBER
+    settings.HELPDESK_PUBLIC_URL = PUBLIC_URL
+    rate_reset()
+    yield settings
+    rate_reset()
+
+
+class NoNetwork(BaseAdapter):
+    def send(self, request, **kwargs):
+        raise requests.ConnectionError(f"tests do not reach {request.url}")
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.fixture(autouse=True)
+def no_twilio_network(monkeypatch):
+    """Nothing reaches Twilio: a test that fetches a recording mounts its own fake adapter."""
+    session = requests.Session()
+    session.mount("https://", NoNetwork())
+    session.mount("http://", NoNetwork())
+    monkeypatch.setattr(twilio_api, "_session", session)
+
+
+@pytest.fixture
+def caller(staff):
+    """The agency staff member calling, with their mobile on file."""
+    AgencyMembership.objects.filter(user=staff).update(phone=STAFF_PHONE)
+    staff.first_name, staff.last_name = "Aisha", "Al-Mohannadi"
+    staff.save()
+    return staff
+
+
+@pytest.fixture
+def other_caller(other_staff):
+    AgencyMembership.objects.filter(user=other_staff).update(phone=OTHER_STAFF_PHONE)
+    return other_staff
+
+
+@pytest.fixture
+def catalogue(service, team):
+    """Three services, numbered on the hotline in the order of their English names."""
+    cloud = ServiceFactory(code="gov-cloud", name_en="Government Cloud", name_ar="السحابة الحكومية", team=team)
+    office = ServiceFactory(code="office-365", name_en="Office 365", name_ar="أوفيس 365", team=team)
+    return [cloud, service, office]
+
+
+@pytest.fixture
+def pin_agency(db):
+    agency = AgencyFactory(code="mm", name_en="Ministry of Municipality", name_ar="وزارة البلدية")
+    agency.hotline_code = "4321"
+    agency.set_hotline_pin("2468")
+    agency.save()
+    return agency
