@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from hotline import views
+
+app_name = "hotline"
+
+urlpatterns = [
+    path("voice/", views.voice, name="voice"),
+    path("voice/<slug:step>/", views.voice, name="voice_step"),
+    path("recording/", views.recording, name="recording"),
+]

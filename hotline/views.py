@@ -1,0 +1,70 @@
+"""Twilio's webhooks. Each one is CSRF-exempt (Twilio has no cookie), POST only, signature-checked before anything
+else (`hotline.security`), parses Twilio's parameters, calls one adapter or service and answers TwiML or 204."""
+
+from __future__ import annotations
+
+import logging
+
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from hotline import flow
+from hotline.backends import mask_phone
+from hotline.ratelimit import rate_allowed
+from hotline.security import twilio_signed
+from hotline.selectors import phone_language, phone_or_blank
+from hotline.services import call_ticket_id, hotline_recording_store, recording_seen
+from hotline.twilio_api import recording_download
+from hotline.voice import call_from_request, fallback_context, voice_answer
+
+logger = logging.getLogger(__name__)
+
+TWIML = "text/xml; charset=utf-8"
+
+
+def _twiml(text: str) -> HttpResponse:
+    return HttpResponse(text, content_type=TWIML)
+
+
+@csrf_exempt
+@require_POST
+@twilio_signed
+def voice(request: HttpRequest, step: str = "start") -> HttpResponse:
+    """An incoming call (`/hotline/voice/`) and each later step of it (`/hotline/voice/<step>/`)."""
+    call = call_from_request(step=step, params=request.POST, query=request.GET)
+    if call.state.step == "start" and not rate_allowed(kind="call", key=call.phone or "withheld"):
+        logger.warning("Too many calls from %s; answering with a goodbye", mask_phone(call.phone))
+        language = phone_language(phone=call.phone)
+        return _twiml(str(flow.too_many_calls(fallback_context(call), language)))
+    return _twiml(voice_answer(call, now=timezone.now()))
+
+
+@csrf_exempt
+@require_POST
+@twilio_signed
+def recording(request: HttpRequest) -> HttpResponse:
+    """Twilio's recording status callback: fetch a finished recording and attach it to the call's ticket, once."""
+    params = request.POST
+    recording_sid = params.get("RecordingSid", "")
+    call_sid = params.get("CallSid", "")
+    if params.get("RecordingStatus") != "completed" or not recording_sid or not call_sid:
+        return HttpResponse(status=204)
+    if recording_seen(recording_sid=recording_sid):
+        return HttpResponse(status=204)
+    seconds = params.get("RecordingDuration", "0")
+    try:
+        audio = recording_download(recording_sid=recording_sid) if call_ticket_id(call_sid=call_sid) else None
+        hotline_recording_store(
+            call_sid=call_sid,
+            recording_sid=recording_sid,
+            seconds=int(seconds) if seconds.isdigit() else 0,
+            audio=audio,
+            phone=phone_or_blank(params.get("From", "")),
+            now=timezone.now(),
+        )
+    except Exception:  # noqa: BLE001 - Twilio may try again; the recording stays with Twilio meanwhile
+        logger.exception("Could not store recording %s of a call", recording_sid)
+        return HttpResponse(status=503)
+    return HttpResponse(status=204)
