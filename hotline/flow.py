@@ -22,6 +22,7 @@ from django.utils.translation import gettext_noop
 from twilio.twiml.voice_response import Gather, Recording, VoiceResponse
 
 from tickets.models import Status
+from tickets.sentences import choice_label
 
 AR = "ar"
 EN = "en"
@@ -579,7 +580,7 @@ def _tell_status(state: State, context: Context, report: StatusReport) -> Turn:
     prompts = [
         _("Ticket %(digits)s, %(service)s.")
         % {"digits": _digits(report.number), "service": report.service.name(language)},
-        _("Status: %(status)s.") % {"status": Status(report.status).label},
+        _("Status: %(status)s.") % {"status": choice_label(Status, report.status)},
     ]
     if report.assignee:
         prompts.append(_("%(name)s is working on it.") % {"name": report.assignee})

@@ -10,6 +10,7 @@ from hotline.models import PhonePreference
 from tickets.models import Agency, AgencyMembership, Service, Ticket
 from tickets.phones import phone_e164, phones_match
 from tickets.selectors import user_display_name
+from tickets.sentences import event_sentence
 
 # A number stored in another form ("+974 5512 3456", "0097455123456", "55123456") still ends with the same last
 # digits, grouped together in every usual way of writing it.
@@ -81,7 +82,8 @@ def requester_for(*, phone: str, agency_id: int) -> User | None:
 
 def ticket_status_report(*, agency_id: int | None, number: int, language: str) -> StatusReport | None:
     """Ticket `number` as the caller hears it, or None when it is not a ticket of their agency (another agency's
-    ticket is "not found" like one that does not exist)."""
+    ticket is "not found" like one that does not exist). Its latest change is told with the same sentence as on the
+    agency's ticket page (public events only, as agency staff see them)."""
     if agency_id is None:
         return None
     ticket = (
@@ -91,12 +93,15 @@ def ticket_status_report(*, agency_id: int | None, number: int, language: str) -
     )
     if ticket is None:
         return None
+    latest = ticket.events.filter(public=True).select_related("actor").order_by("-id").first()
     with translation.override(language):
         assignee = user_display_name(ticket.assignee) if ticket.assignee is not None else ""
+        sentence = event_sentence(latest) if latest is not None else ""
     return StatusReport(
         number=ticket.number,
         service=_named(ticket.service),
         status=ticket.status,
         assignee=assignee,
         resolution_due_at=ticket.resolution_due_at,
+        sentence=sentence,
     )

@@ -217,6 +217,7 @@ def test_status_of_an_own_agency_ticket_is_read_back_in_english(client, caller, 
     assert "Status: In progress." in text
     assert "Ahmed Al-Marri is working on it." in text
     assert "A resolution is due by" in text
+    assert "Latest: Ahmed Al-Marri took the ticket." in text
     assert step_of(call.action()) == "more"
 
     again = call.press("1")
@@ -236,6 +237,7 @@ def test_status_in_arabic_of_a_new_ticket_says_it_waits_for_a_technician(client,
     assert "الحالة: جديدة." in text
     assert "وهي بانتظار أحد الفنيين." in text
     assert "الشبكة الحكومية" in text
+    assert "آخر مستجد: فتح Aisha Al-Mohannadi التذكرة عبر الموقع الإلكتروني." in text
 
 
 @pytest.mark.django_db
