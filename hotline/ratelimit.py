@@ -51,7 +51,8 @@ def rate_allowed(*, kind: str, key: str, now: float | None = None) -> bool:
             pipeline.incr(bucket)
             pipeline.expire(bucket, window)
             count = int(pipeline.execute()[0])
-        except redis.RedisError:
+        except (redis.RedisError, OSError, ValueError):
+            # redis-py can also surface a socket torn down mid-connect as OSError or ValueError.
             logger.warning("Redis did not count a hotline %s; counting in this process", kind, exc_info=True)
             count = _count_locally(kind, key, window_number)
     else:

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from hotline import flow
 from hotline.backends import mask_phone
+from hotline.errors import caller_message
 from hotline.ratelimit import rate_allowed
 from hotline.security import twilio_signed
 from hotline.selectors import phone_language, phone_or_blank
@@ -34,10 +35,13 @@ def _twiml(text: str) -> HttpResponse:
 def voice(request: HttpRequest, step: str = "start") -> HttpResponse:
     """An incoming call (`/hotline/voice/`) and each later step of it (`/hotline/voice/<step>/`)."""
     call = call_from_request(step=step, params=request.POST, query=request.GET)
-    if call.state.step == "start" and not rate_allowed(kind="call", key=call.phone or "withheld"):
-        logger.warning("Too many calls from %s; answering with a goodbye", mask_phone(call.phone))
-        language = phone_language(phone=call.phone)
-        return _twiml(str(flow.too_many_calls(fallback_context(call), language)))
+    try:
+        if call.state.step == "start" and not rate_allowed(kind="call", key=call.phone or "withheld"):
+            logger.warning("Too many calls from %s; answering with a goodbye", mask_phone(call.phone))
+            language = phone_language(phone=call.phone)
+            return _twiml(str(flow.too_many_calls(fallback_context(call), language)))
+    except Exception as error:  # noqa: BLE001 - a caller never hears an application error
+        return _twiml(str(flow.apology(fallback_context(call), call.state.lang, message=caller_message(error))))
     return _twiml(voice_answer(call, now=timezone.now()))
 
 

@@ -57,10 +57,14 @@ def call_from_request(*, step: str, params: Mapping[str, str], query: Mapping[st
     )
 
 
+# The steps whose turn may read the service catalogue (to list it, or to map a key to a service).
+CATALOGUE_STEPS = frozenset({"menu", "service"})
+
+
 def _context(call: Call, state: flow.State) -> flow.Context:
     return flow.Context(
         caller=caller_identify(phone=call.phone, agency_id=state.agency),
-        services=hotline_services(),
+        services=hotline_services() if state.step in CATALOGUE_STEPS else (),
         voices=_voices(),
         voice_url=public_url("hotline:voice"),
         recording_url=public_url("hotline:recording"),

@@ -392,3 +392,39 @@ def test_too_many_calls_from_one_number_are_turned_away(client, caller, settings
     assert verbs(refused) == ["Say", "Hangup"]
     assert "لقد اتصلت مرات كثيرة خلال وقت قصير" in heard(refused)
     assert verbs(Call(client, "+97455999888").start()) == ["Gather", "Redirect"]
+
+
+@pytest.mark.django_db
+def test_a_redis_that_fails_mid_connect_does_not_stop_the_call(client, caller, settings, monkeypatch):
+    class BrokenPipeline:
+        def incr(self, key):
+            pass
+
+        def expire(self, key, seconds):
+            pass
+
+        def execute(self):
+            raise ValueError("I/O operation on closed file.")
+
+    class BrokenRedis:
+        def pipeline(self):
+            return BrokenPipeline()
+
+    configured = settings.REDIS_URL
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"
+    monkeypatch.setattr("hotline.ratelimit._redis", lambda url: BrokenRedis())
+    root = Call(client, STAFF_PHONE).start()
+    assert verbs(root) == ["Gather", "Redirect"]
+    monkeypatch.undo()
+    settings.REDIS_URL = configured
+
+
+@pytest.mark.django_db
+def test_a_database_failure_before_the_flow_still_answers_with_an_apology(client, caller, monkeypatch):
+    def down(**kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr("hotline.views.rate_allowed", down)
+    root = Call(client, STAFF_PHONE).start()
+    assert heard(root).startswith("نعتذر، حدث خطأ من جهتنا.")
+    assert verbs(root) == ["Say", "Say", "Record", "Hangup"]

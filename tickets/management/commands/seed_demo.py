@@ -32,6 +32,10 @@ AGENCIES = [
     ("hmc", "Hamad Medical Corporation", "مؤسسة حمد الطبية"),
 ]
 
+# The hotline: an unknown caller keys their agency's code, then the PIN (the same public demo PIN for every agency).
+HOTLINE_CODES = {"moi": "1001", "moph": "1002", "moehe": "1003", "moci": "1004", "mm": "1005", "hmc": "1006"}
+DEMO_HOTLINE_PIN = "2468"
+
 TEAMS = [
     ("network-ops", "Network Operations", "عمليات الشبكة"),
     ("datacentre-cloud", "Data Centre and Cloud", "مركز البيانات والسحابة"),
@@ -229,6 +233,10 @@ class Command(BaseCommand):
                 code=code, defaults={"name_en": name_en, "name_ar": name_ar}
             )
             created["agencies"] += new
+            if not agencies[code].hotline_code:
+                agencies[code].hotline_code = HOTLINE_CODES[code]
+                agencies[code].set_hotline_pin(DEMO_HOTLINE_PIN)
+                agencies[code].save(update_fields=["hotline_code", "hotline_pin"])
         teams: dict[str, Team] = {}
         for code, name_en, name_ar in TEAMS:
             teams[code], new = Team.objects.get_or_create(code=code, defaults={"name_en": name_en, "name_ar": name_ar})
@@ -311,4 +319,6 @@ class Command(BaseCommand):
             where = agency_names.get(demo.agency) or team_names.get(demo.team, "")
             self.stdout.write(f"  {demo.username:<15} {demo.role:<16} {where:<42} {ROLE_PAGES[demo.role]}")
         self.stdout.write("Log in at /accounts/login/ (the duty manager also at /admin/).")
+        codes = ", ".join(f"{code} {digits}" for code, digits in HOTLINE_CODES.items())
+        self.stdout.write(f"Hotline agency codes: {codes}; PIN {DEMO_HOTLINE_PIN} (for numbers not on file).")
         self.stdout.write(self.style.WARNING("Demo only: this password is public; never seed a production database."))
