@@ -14,6 +14,7 @@ from escalation.models import ContactProfile, Layer, OnCallOverride, Rotation, R
 from escalation.oncall import Cover, RotationSpec, Slot, layer_holder, layer_slots
 from tickets.models import Team
 from tickets.phones import phone_e164
+from tickets.selectors import user_is_technician
 
 _INSTANT = dt.timedelta(microseconds=1)
 LAYER_ORDER = {layer: position for position, layer in enumerate(Layer.values)}
@@ -101,6 +102,11 @@ def _team_shifts(*, team_ids: Iterable[int], start: dt.datetime, end: dt.datetim
         for key, schedule in schedules.items()
     }
     return _shifts(slots)
+
+
+def user_sees_oncall(user: User | AnonymousUser) -> bool:
+    """Technicians and staff users (duty managers, administrators) see the rota; agency staff do not."""
+    return user.is_authenticated and user.is_active and (user.is_staff or user_is_technician(user))
 
 
 def oncall_user(*, team_id: int, at: dt.datetime, layer: str = Layer.PRIMARY) -> User | None:
