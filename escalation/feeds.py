@@ -6,7 +6,7 @@ import datetime as dt
 
 from django.utils import translation
 from django.utils.translation import gettext as _
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, vDuration
 
 from escalation.models import ContactProfile
 from escalation.selectors import oncall_shifts_for_user
@@ -28,7 +28,7 @@ def oncall_calendar(*, profile: ContactProfile, now: dt.datetime) -> bytes:
         calendar.add("method", "PUBLISH")
         calendar.add("x-wr-calname", _("On call: %(name)s") % {"name": user_display_name(profile.user)})
         calendar.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
-        calendar.add("x-published-ttl", REFRESH)
+        calendar.add("x-published-ttl", vDuration(REFRESH))
         stamp = now.astimezone(dt.UTC)
         for team, shift in oncall_shifts_for_user(user=profile.user, start=now - FEED_PAST, end=now + FEED_AHEAD):
             event = Event()

@@ -127,9 +127,13 @@ def oncall_shifts(*, team_id: int, start: dt.datetime, end: dt.datetime) -> list
     return _team_shifts(team_ids=[team_id], start=start, end=end).get(team_id, [])
 
 
-def oncall_board(*, at: dt.datetime, days: int = 14) -> list[TeamOnCall]:
-    """Every team with, per layer, who is on call at `at` and the shifts of the next `days` days."""
+def oncall_board(*, at: dt.datetime, days: int = 14, viewer: User | None = None) -> list[TeamOnCall]:
+    """Every team with, per layer, who is on call at `at` and the shifts of the next `days` days; the viewer's own
+    teams come first."""
     teams = list(Team.objects.order_by("name_en"))
+    if viewer is not None:
+        own = set(viewer.teams.values_list("pk", flat=True))
+        teams.sort(key=lambda team: team.pk not in own)
     shifts = _team_shifts(team_ids=[team.pk for team in teams], start=at, end=at + dt.timedelta(days=days))
     board = []
     for team in teams:

@@ -51,7 +51,7 @@ def oncall_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     if profile is not None:
         feed_url = settings.HELPDESK_PUBLIC_URL + reverse("oncall_feed", args=[profile.ics_token])
     context = {
-        "board": oncall_board(at=now, days=BOARD_DAYS),
+        "board": oncall_board(at=now, days=BOARD_DAYS, viewer=request.user),
         "days": BOARD_DAYS,
         "feed_days": FEED_AHEAD.days,
         "feed_url": feed_url,

@@ -12,7 +12,7 @@ from django.test import Client
 from icalendar import Calendar
 
 from escalation.models import ContactProfile, OnCallOverride
-from tests.factories import UserFactory, rotation_of, technician_of
+from tests.factories import TeamFactory, UserFactory, rotation_of, technician_of
 
 QATAR = ZoneInfo("Asia/Qatar")
 NOW = dt.datetime(2026, 3, 2, 10, 0, tzinfo=QATAR)
@@ -135,6 +135,7 @@ def test_a_technician_creates_their_calendar_link_and_the_feed_lists_their_shift
     assert feed.status_code == 200
     assert feed["Content-Type"] == "text/calendar; charset=utf-8"
     assert feed["Cache-Control"] == "private, no-store"
+    assert b"X-PUBLISHED-TTL:PT1H" in feed.content
     events = feed_events(feed.content)
     # His shifts over a week ago .. 60 days ahead: primary on odd days from 1 March, secondary on even days.
     primary = [event for event in events if "Primary" in str(event["summary"])]
@@ -217,3 +218,14 @@ def test_a_technician_outside_any_rota_gets_an_empty_calendar(client, team):
     response = client.get(f"/oncall/{profile.ics_token}.ics")
     assert response.status_code == 200
     assert feed_events(response.content) == []
+
+
+@pytest.mark.django_db
+def test_a_technicians_own_teams_come_first(client, rota):
+    TeamFactory(code="cloud", name_en="Data Centre and Cloud", name_ar="مركز البيانات والسحابة")
+    client.force_login(rota[0])
+    html = client.get("/oncall/").content.decode()
+    assert html.index("Network Operations") < html.index("Data Centre and Cloud")
+    client.force_login(UserFactory(username="duty", is_staff=True))
+    html = client.get("/oncall/").content.decode()
+    assert html.index("Data Centre and Cloud") < html.index("Network Operations")

@@ -3,22 +3,14 @@ changes nothing."""
 
 from __future__ import annotations
 
-from io import StringIO
-
 import pytest
-from django.core.management import call_command
 from django.utils import timezone
 
 from escalation.models import ContactProfile, Rotation, RotationMember
 from escalation.selectors import oncall_user, user_by_mobile
+from tests.tickets.test_seed_demo import seed
 from tickets.models import Team
 from tickets.phones import phone_e164
-
-
-def seed() -> str:
-    out = StringIO()
-    call_command("seed_demo", stdout=out)
-    return out.getvalue()
 
 
 def oncall_snapshot() -> dict[str, object]:
