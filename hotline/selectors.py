@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib.auth.models import User
 from django.utils import translation
 
+from escalation.selectors import contact_profile_get, oncall_user, user_by_mobile
 from hotline.flow import Caller, Named, StatusReport
 from hotline.models import PhonePreference
 from tickets.models import Agency, AgencyMembership, Service, Ticket
 from tickets.phones import phone_e164, phones_match
-from tickets.selectors import user_display_name
+from tickets.selectors import user_display_name, user_is_technician
 from tickets.sentences import event_sentence
 
 # A number stored in another form ("+974 5512 3456", "0097455123456", "55123456") still ends with the same last
@@ -80,17 +83,33 @@ def requester_for(*, phone: str, agency_id: int) -> User | None:
     return member.user if member is not None and member.agency_id == agency_id else None
 
 
-def ticket_status_report(*, agency_id: int | None, number: int, language: str) -> StatusReport | None:
+def technician_by_phone(*, phone: str) -> User | None:
+    """The technician whose contact profile has this mobile number."""
+    user = user_by_mobile(phone=phone) if phone else None
+    return user if user is not None and user_is_technician(user) else None
+
+
+def oncall_phone(*, service_id: int, layer: str, at: dt.datetime) -> str:
+    """The mobile of who is on call (`layer`: primary or secondary) for the team of a service; "" when nobody is, or
+    they have no number on file."""
+    service = Service.objects.filter(pk=service_id).first()
+    user = oncall_user(team_id=service.team_id, at=at, layer=layer) if service is not None else None
+    profile = contact_profile_get(user=user) if user is not None else None
+    return profile.mobile if profile is not None else ""
+
+
+def ticket_status_report(
+    *, number: int, language: str, agency_id: int | None, any_agency: bool = False
+) -> StatusReport | None:
     """Ticket `number` as the caller hears it, or None when it is not a ticket of their agency (another agency's
-    ticket is "not found" like one that does not exist). Its latest change is told with the same sentence as on the
-    agency's ticket page (public events only, as agency staff see them)."""
-    if agency_id is None:
-        return None
-    ticket = (
-        Ticket.objects.select_related("service", "assignee")
-        .filter(agency_id=agency_id, number=number)
-        .first()
-    )
+    ticket is "not found" like one that does not exist); `any_agency` for a technician. Its latest change is told
+    with the same sentence as on the agency's ticket page (public events only, as agency staff see them)."""
+    tickets = Ticket.objects.select_related("service", "assignee").filter(number=number)
+    if not any_agency:
+        if agency_id is None:
+            return None
+        tickets = tickets.filter(agency_id=agency_id)
+    ticket = tickets.first()
     if ticket is None:
         return None
     latest = ticket.events.filter(public=True).select_related("actor").order_by("-id").first()

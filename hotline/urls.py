@@ -10,4 +10,5 @@ urlpatterns = [
     path("voice/", views.voice, name="voice"),
     path("voice/<slug:step>/", views.voice, name="voice_step"),
     path("recording/", views.recording, name="recording"),
+    path("sms/", views.sms, name="sms"),
 ]

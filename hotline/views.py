@@ -6,9 +6,11 @@ from __future__ import annotations
 import logging
 
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
+from twilio.twiml.messaging_response import MessagingResponse
 
 from hotline import flow
 from hotline.backends import mask_phone
@@ -17,6 +19,7 @@ from hotline.ratelimit import rate_allowed
 from hotline.security import twilio_signed
 from hotline.selectors import phone_language, phone_or_blank
 from hotline.services import call_ticket_id, hotline_recording_store, recording_seen
+from hotline.sms import ARABIC_LETTERS, sms_receive
 from hotline.twilio_api import recording_download
 from hotline.voice import call_from_request, fallback_context, voice_answer
 
@@ -72,3 +75,29 @@ def recording(request: HttpRequest) -> HttpResponse:
         logger.exception("Could not store recording %s of a call", recording_sid)
         return HttpResponse(status=503)
     return HttpResponse(status=204)
+
+
+@csrf_exempt
+@require_POST
+@twilio_signed
+def sms(request: HttpRequest) -> HttpResponse:
+    """An SMS to the hotline's number: the reply goes back in the TwiML. A sender over the limit gets no reply, so
+    that two machines answering each other cannot loop."""
+    params = request.POST
+    phone = phone_or_blank(params.get("From", ""))
+    body = params.get("Body", "")
+    message_sid = params.get("MessageSid", "")
+    answer = MessagingResponse()
+    if not message_sid:
+        return _twiml(str(answer))
+    try:
+        if not rate_allowed(kind="sms", key=phone or "withheld"):
+            logger.warning("Too many SMS from %s; not answering", mask_phone(phone))
+            return _twiml(str(answer))
+        reply = sms_receive(message_sid=message_sid, phone=phone, body=body, now=timezone.now())
+    except Exception as error:  # noqa: BLE001 - a sender never gets an application error
+        with translation.override("ar" if ARABIC_LETTERS.search(body) else "en"):
+            reply = caller_message(error) or _("We are sorry, something went wrong on our side.")
+    if reply:
+        answer.message(reply)
+    return _twiml(str(answer))

@@ -13,7 +13,7 @@ from django.utils import translation
 
 from hotline import flow
 from hotline.errors import caller_message
-from hotline.selectors import caller_identify, hotline_services, phone_or_blank, ticket_status_report
+from hotline.selectors import caller_identify, hotline_services, oncall_phone, phone_or_blank, ticket_status_report
 from hotline.services import hotline_pin_check, hotline_ticket_open, phone_language_remember
 from hotline.twilio_api import public_url
 
@@ -82,6 +82,8 @@ def _perform(effect: flow.Effect, *, call: Call, context: flow.Context, state: f
             agency_id=agency.id if agency is not None else None, number=effect.number, language=state.lang
         )
         return flow.StatusRead(report=report)
+    if isinstance(effect, flow.FindOnCall):
+        return flow.OnCallFound(phone=oncall_phone(service_id=effect.service, layer=effect.layer, at=now))
     if isinstance(effect, flow.OpenTicket):
         if agency is None:
             raise flow.FlowError("a ticket can only be opened for an identified caller")

@@ -428,3 +428,115 @@ def test_a_database_failure_before_the_flow_still_answers_with_an_apology(client
     root = Call(client, STAFF_PHONE).start()
     assert heard(root).startswith("نعتذر، حدث خطأ من جهتنا.")
     assert verbs(root) == ["Say", "Say", "Record", "Hangup"]
+
+
+@pytest.fixture
+def on_call_crew(team):
+    """A primary and a secondary on call for the Government Network's team, with their mobiles on file."""
+    from escalation.models import ContactProfile
+    from tests.factories import rotation_of, technician_of
+
+    primary = technician_of(team, username="primary")
+    secondary = technician_of(team, username="secondary")
+    ContactProfile.objects.create(user=primary, mobile="+97455000001", language="ar")
+    ContactProfile.objects.create(user=secondary, mobile="+97455000002", language="en")
+    rotation_of(team, [primary], layer="primary", length="daily")
+    rotation_of(team, [secondary], layer="secondary", length="daily")
+    return primary, secondary
+
+
+def dial_target(root) -> tuple[str, str, str]:
+    dial = root.find("Dial")
+    assert dial is not None, verbs(root)
+    return dial.find("Number").text, dial.get("callerId"), dial.get("timeout")
+
+
+@pytest.mark.django_db
+@time_machine.travel(NOW, tick=False)
+def test_urgent_call_dials_the_primary_then_the_secondary_then_opens_a_p1_with_a_voicemail(
+    client, caller, catalogue, on_call_crew
+):
+    call = Call(client, STAFF_PHONE)
+    call.start()
+    call.press("2")
+    call.press("3")
+    first = call.press("2")  # Government Network
+    assert heard(first) == "Connecting you to the on-call engineer. Please hold."
+    assert dial_target(first) == ("+97455000001", "+97444990000", "20")
+    second = call.dial_ended("no-answer")
+    assert "Trying the backup engineer" in heard(second)
+    assert dial_target(second) == ("+97455000002", "+97444990000", "20")
+    assert Ticket.objects.count() == 0
+
+    voicemail = call.dial_ended("busy")
+    ticket = Ticket.objects.get()
+    assert ticket.priority == Priority.P1
+    assert ticket.channel == Channel.PHONE
+    assert ticket.subject == "Urgent call: Government Network is down for Ministry of Public Health"
+    assert f"urgent ticket {' '.join(str(ticket.number))}" in heard(voicemail)
+    assert verbs(voicemail) == ["Say", "Say", "Record", "Hangup"]
+    assert voicemail.find("Record").get("recordingStatusCallback") == f"{PUBLIC_URL}/hotline/recording/"
+    assert HotlineCall.objects.get().ticket == ticket
+    goodbye = call.voicemail_done()
+    assert verbs(goodbye) == ["Say", "Hangup"]
+
+
+@pytest.mark.django_db
+@time_machine.travel(NOW, tick=False)
+def test_urgent_call_answered_by_the_primary_opens_nothing(client, caller, catalogue, on_call_crew):
+    call = Call(client, STAFF_PHONE)
+    call.start()
+    call.press("1")
+    call.press("3")
+    call.press("2")
+    answered = call.dial_ended("completed")
+    assert verbs(answered) == ["Say", "Hangup"]
+    assert Ticket.objects.count() == 0
+
+
+@pytest.mark.django_db
+@time_machine.travel(NOW, tick=False)
+def test_urgent_call_with_nobody_on_call_goes_straight_to_the_p1_and_voicemail(client, caller, catalogue):
+    call = Call(client, STAFF_PHONE)
+    call.start()
+    call.press("1")
+    call.press("3")
+    voicemail = call.press("2")
+    ticket = Ticket.objects.get()
+    assert ticket.priority == Priority.P1
+    assert ticket.subject == "مكالمة عاجلة: الشبكة الحكومية متوقفة لدى وزارة الصحة العامة"
+    assert verbs(voicemail) == ["Say", "Say", "Record", "Hangup"]
+
+
+@pytest.mark.django_db
+def test_a_number_that_sent_stop_gets_no_sms_confirmation(
+    client, caller, catalogue, django_capture_on_commit_callbacks
+):
+    PhonePreference.objects.create(phone=STAFF_PHONE, language="en", sms_opt_out=True, updated_at=NOW)
+    call = Call(client, STAFF_PHONE)
+    call.start()
+    call.press("1")
+    call.press("2")
+    call.press("1")
+    with django_capture_on_commit_callbacks(execute=True):
+        opened = call.speak("The network is down.")
+    assert "text message" not in heard(opened)
+    assert LocmemBackend.sent == []
+
+
+@pytest.mark.django_db
+def test_a_landline_gets_no_sms_confirmation(client, staff, catalogue, django_capture_on_commit_callbacks):
+    from tickets.models import AgencyMembership
+
+    AgencyMembership.objects.filter(user=staff).update(phone="+97444123456")
+    call = Call(client, "+97444123456")
+    call.start()
+    call.press("2")
+    call.press("1")
+    call.press("2")
+    call.press("1")
+    with django_capture_on_commit_callbacks(execute=True):
+        opened = call.speak("The network is down.")
+    assert "Your ticket number is" in heard(opened)
+    assert "text message" not in heard(opened)
+    assert LocmemBackend.sent == []

@@ -13,6 +13,7 @@ from tests.hotline.twilio import AUTH_TOKEN, PUBLIC_URL, payload, sign, twilio_p
 from tickets.models import Attachment, Comment, Ticket, TicketEvent
 
 DESCRIBE = "/hotline/voice/describe/?lang=en&service={service}&whole=1"
+WEBHOOKS = ["voice", "menu", "recording", "sms"]
 
 
 def written() -> dict[str, int]:
@@ -40,6 +41,7 @@ def webhooks(caller, service):
         "voice": (DESCRIBE.format(service=service.pk), payload("gather_speech", From=STAFF_PHONE)),
         "menu": ("/hotline/voice/menu/?lang=en", payload("gather_digits", From=STAFF_PHONE, Digits="9")),
         "recording": ("/hotline/recording/", payload("recording_status", CallSid="CA" + "7" * 32)),
+        "sms": ("/hotline/sms/", payload("sms_incoming", From=STAFF_PHONE, Body="STOP")),
     }
 
 
@@ -48,7 +50,7 @@ def refused(response) -> bool:
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("name", ["voice", "menu", "recording"])
+@pytest.mark.parametrize("name", WEBHOOKS)
 def test_no_signature_is_refused_and_writes_nothing(client, webhooks, name):
     path, params = webhooks[name]
     assert refused(twilio_post(client, path, params, signature=""))
@@ -56,7 +58,7 @@ def test_no_signature_is_refused_and_writes_nothing(client, webhooks, name):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("name", ["voice", "menu", "recording"])
+@pytest.mark.parametrize("name", WEBHOOKS)
 def test_a_signature_made_with_another_token_is_refused(client, webhooks, name):
     path, params = webhooks[name]
     forged = sign(PUBLIC_URL + path, params, token="not-our-token")
@@ -69,7 +71,7 @@ def test_a_signature_made_with_another_token_is_refused(client, webhooks, name):
     "signed_as",
     ["http://127.0.0.1:8000{path}", "https://evil.example{path}", f"{PUBLIC_URL}/hotline/voice/goodbye/"],
 )
-@pytest.mark.parametrize("name", ["voice", "menu", "recording"])
+@pytest.mark.parametrize("name", WEBHOOKS)
 def test_a_signature_for_another_url_or_host_is_refused(client, webhooks, name, signed_as):
     path, params = webhooks[name]
     assert refused(twilio_post(client, path, params, signed_as=signed_as.format(path=path)))
@@ -77,7 +79,7 @@ def test_a_signature_for_another_url_or_host_is_refused(client, webhooks, name, 
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("name", ["voice", "menu", "recording"])
+@pytest.mark.parametrize("name", WEBHOOKS)
 def test_a_changed_parameter_breaks_the_signature(client, webhooks, name):
     path, params = webhooks[name]
     signature = sign(PUBLIC_URL + path, params)
@@ -86,7 +88,7 @@ def test_a_changed_parameter_breaks_the_signature(client, webhooks, name):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("name", ["voice", "menu", "recording"])
+@pytest.mark.parametrize("name", WEBHOOKS)
 def test_without_an_auth_token_every_webhook_fails_closed(client, webhooks, name, settings):
     settings.TWILIO_AUTH_TOKEN = ""
     path, params = webhooks[name]
@@ -107,6 +109,10 @@ def test_the_controls_write_when_rightly_signed(client, webhooks):
     path, params = webhooks["recording"]
     assert twilio_post(client, path, params).status_code == 204
     assert CallRecording.objects.count() == 1
+    path, params = webhooks["sms"]
+    assert twilio_post(client, path, params).status_code == 200
+    assert InboundSms.objects.count() == 1
+    assert PhonePreference.objects.get(phone=STAFF_PHONE).sms_opt_out
 
 
 @pytest.mark.django_db
