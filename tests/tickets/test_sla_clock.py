@@ -4,13 +4,17 @@ response, the clock entry of each change's event, and the due times on the ticke
 from __future__ import annotations
 
 import datetime as dt
+import json
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from escalation.models import BusinessCalendar, ClosureDate, SlaPolicy
 from tests.factories import ServiceFactory
-from tickets.models import Level, Status, TicketEvent
+from tickets.console.queue import console_snapshot, queue_rows
+from tickets.console.selectors import console_me
+from tickets.models import Level, Status, Ticket, TicketEvent
+from tickets.selectors import ticket_row
 from tickets.services import (
     ticket_acknowledge,
     ticket_claim,
@@ -215,3 +219,17 @@ def test_the_page_shows_agency_staff_the_due_times(
     assert shown.count(paused) == 1  # the resolution; the response target is met
     assert met in shown
     assert 'datetime="2026-12-01T13:00:00+03:00"' not in shown
+
+
+def test_console_rows_carry_the_clock(make_ticket, technician):
+    ticket = make_ticket(now=at(2026, 11, 29, 10, 0), **P2)
+    ticket_claim(ticket=ticket, technician=technician, now=at(2026, 11, 29, 10, 4))
+    ticket_set_status(ticket=ticket, actor=technician, status=Status.WAITING, now=at(2026, 11, 29, 10, 30))
+    me = console_me(user=technician)
+    row = json.loads(console_snapshot(me=me).texts[0])["tickets"][0]
+    assert row == queue_rows(me=me)[0] == ticket_row(Ticket.objects.get(pk=ticket.pk))
+    assert (row["responded_at"], row["sla_paused_at"], row["resolution_warning_at"]) == (
+        "2026-11-29T07:04:00+00:00",
+        "2026-11-29T07:30:00+00:00",
+        "2026-11-29T13:00:00+00:00",
+    )
