@@ -175,7 +175,7 @@ def _clock_follow_status(ticket: Ticket, clock: Clock, *, current: str, target: 
         clock = clock_pause(clock=clock, now=now)
     elif target in (Status.RESOLVED, Status.CANCELLED):
         clock = clock_stop(clock=clock, now=now)
-    elif current == Status.RESOLVED:
+    elif current == Status.RESOLVED and target == Status.IN_PROGRESS:
         clock = clock_reopen(clock=clock, policy=_clock_policy(ticket), opened_at=ticket.opened_at, now=now)
     elif current == Status.WAITING:
         clock = clock_resume(clock=clock, policy=_clock_policy(ticket), opened_at=ticket.opened_at, now=now)

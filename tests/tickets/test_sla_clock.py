@@ -18,6 +18,7 @@ from tickets.selectors import ticket_row
 from tickets.services import (
     ticket_acknowledge,
     ticket_claim,
+    ticket_close,
     ticket_comment,
     ticket_reopen,
     ticket_resolve,
@@ -156,6 +157,17 @@ def test_reopen_after_resolve_continues_the_clock(make_ticket, staff, technician
     assert last_event(ticket).after["sla"]["resolution_due_at"] == at(2026, 11, 29, 20, 0).astimezone(
         dt.UTC
     ).isoformat()
+
+
+def test_confirming_the_fix_leaves_the_stopped_clock_alone(make_ticket, staff, technician):
+    ticket = make_ticket(now=at(2026, 11, 29, 10, 0), **P2)
+    ticket_claim(ticket=ticket, technician=technician, now=at(2026, 11, 29, 10, 5))
+    ticket_resolve(ticket=ticket, actor=technician, now=at(2026, 11, 29, 11, 0))
+    before = due(ticket)
+    ticket_close(ticket=ticket, actor=staff, now=at(2026, 11, 29, 15, 0))
+    assert due(ticket) == before
+    assert (ticket.status, ticket.sla_pauses) == (Status.CLOSED, [])
+    assert "sla" not in last_event(ticket).after
 
 
 def test_a_technicians_first_public_reply_meets_the_response_target(make_ticket, staff, technician):
