@@ -30,7 +30,7 @@ from escalation.clock import (
     pauses_to_json,
 )
 from escalation.policies import sla_policy_for
-from helpdesk import realtime
+from tickets.console import publish
 from tickets.exceptions import AlreadyClaimed, InvalidInput, NotAllowed, StaleTicket
 from tickets.lifecycle import priority_for, transition_guard
 from tickets.models import (
@@ -86,7 +86,7 @@ def _record(
     )
     ticket.last_event_id = event.pk
     ticket.save()
-    transaction.on_commit(partial(realtime.publish_ticket_event, event_id=event.pk))
+    transaction.on_commit(partial(publish.publish_ticket_event, event_id=event.pk))
     return event
 
 
