@@ -1,5 +1,5 @@
-"""Configuration in the Django admin: on-call rotations with their members, overrides, technicians' contact
-profiles (and replacing a leaked calendar link)."""
+"""Configuration in the Django admin: business calendars with their hours and closure dates, SLA policies, on-call
+rotations with their members, overrides, technicians' contact profiles (and replacing a leaked calendar link)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,16 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from escalation.contacts import contact_profile_token_regenerate
-from escalation.models import ContactProfile, OnCallOverride, Rotation, RotationMember
+from escalation.models import (
+    BusinessCalendar,
+    ClosureDate,
+    ContactProfile,
+    OnCallOverride,
+    Rotation,
+    RotationMember,
+    SlaPolicy,
+    WorkingHours,
+)
 from tickets.phones import phone_e164
 from tickets.selectors import user_display_name
 
@@ -91,3 +100,31 @@ class ContactProfileAdmin(admin.ModelAdmin):
             % {"count": len(profiles)},
             messages.SUCCESS,
         )
+
+
+class WorkingHoursInline(admin.TabularInline):
+    model = WorkingHours
+    extra = 0
+    fields = ["weekday", "opens", "closes"]
+
+
+class ClosureDateInline(admin.TabularInline):
+    model = ClosureDate
+    extra = 1
+    fields = ["date", "reason_en", "reason_ar"]
+
+
+@admin.register(BusinessCalendar)
+class BusinessCalendarAdmin(admin.ModelAdmin):
+    list_display = ["code", "name_en", "name_ar", "always_open", "time_zone", "holiday_country"]
+    search_fields = ["code", "name_en", "name_ar"]
+    inlines = [WorkingHoursInline, ClosureDateInline]
+
+
+@admin.register(SlaPolicy)
+class SlaPolicyAdmin(admin.ModelAdmin):
+    list_display = ["priority", "agency", "service", "first_response", "resolution", "calendar"]
+    list_filter = ["priority", "calendar", "agency", "service"]
+    list_select_related = ["agency", "service", "calendar"]
+    autocomplete_fields = ["agency", "service"]
+    ordering = ["priority", "agency__name_en", "service__name_en"]

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from escalation.models import ContactProfile, Layer, Rotation, RotationMember
+from escalation.policies import sla_defaults_ensure
 from tickets import services
 from tickets.models import Agency, AgencyMembership, Channel, Level, Service, Team, Ticket
 
@@ -241,8 +242,10 @@ class Command(BaseCommand):
                 "Use --force only on a throwaway database."
             )
         with transaction.atomic():
+            sla_rows = self.sla_seed()
             created = self.seed(password=password)
         self.report(created=created, password=password)
+        self.sla_report(created=sla_rows)
 
     def seed(self, *, password: str) -> dict[str, int]:
         created = {"agencies": 0, "teams": 0, "services": 0, "accounts": 0, "tickets": 0}
@@ -320,6 +323,17 @@ class Command(BaseCommand):
             )
             created["contact profiles"] += new
         return created
+    def sla_seed(self) -> int:
+        """The default calendars and SLA policies (the migration makes them; this restores any deleted)."""
+        return sla_defaults_ensure()
+
+    def sla_report(self, *, created: int) -> None:
+        self.stdout.write(
+            f"SLA calendars and default policies are in place ({created} rows created now): P1 15 min / 4 h and "
+            "P2 30 min / 8 h around the clock; P3 4 working hours / 3 working days and P4 1 / 5 working days on the "
+            "government working week (Sunday-Thursday 07:00-14:00 Asia/Qatar, less Qatar's public holidays). "
+            "Edit them at /admin/escalation/."
+        )
 
     def user_get_or_create(self, demo: DemoUser, *, password: str):
         user_model = get_user_model()
