@@ -52,7 +52,7 @@ def page_text(*, ticket: Ticket, channel: str, language: str) -> str:
             "subject": ticket.subject,
         }
         if channel == Page.Channel.SMS:
-            text = " ".join([text, _("Reply ACK %(number)s to acknowledge.") % {"number": ticket.number}])
+            text = "\n".join([text, _("Reply ACK %(number)s to acknowledge.") % {"number": ticket.number}])
     return text
 
 
