@@ -73,28 +73,20 @@ def page_enqueue(
     unless given."""
     if channel not in Page.Channel.values:
         raise ValueError(f"unknown page channel {channel!r}")
+    delivery: dict[str, Any]
     if channel == Page.Channel.CONSOLE:
-        return Page.objects.create(
-            ticket_id=ticket_id,
-            recipient=recipient,
-            channel=channel,
-            language=language,
-            body=body,
-            step=step,
-            state=Page.State.SENT,
-            created_at=now,
-            sent_at=now,
-        )
+        delivery = {"state": Page.State.SENT, "sent_at": now}
+    else:
+        delivery = {"to": _recipient_mobile(recipient) if to is None else to, "next_attempt_at": now}
     return Page.objects.create(
         ticket_id=ticket_id,
         recipient=recipient,
         channel=channel,
-        to=_recipient_mobile(recipient) if to is None else to,
         language=language,
         body=body,
         step=step,
-        next_attempt_at=now,
         created_at=now,
+        **delivery,
     )
 
 
