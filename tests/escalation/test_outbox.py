@@ -8,6 +8,7 @@ import itertools
 import threading
 
 import pytest
+from django.conf import settings as django_settings
 from django.db import connection, transaction
 
 from escalation.models import Page
@@ -326,3 +327,29 @@ def test_two_concurrent_delivery_passes_send_each_page_once(p1, technician, sett
     assert sorted(sent_ids) == sorted(page.pk for page in pages)
     assert set(Page.objects.values_list("state", flat=True)) == {"sent"}
     assert len(attempts_on(p1)) == 20
+
+
+@pytest.mark.django_db
+def test_each_attempt_shows_on_the_ticket_for_technicians_only_in_their_language(p1, technician, staff, client):
+    technician.first_name, technician.last_name = "Aisha", "Al-Kuwari"
+    technician.save()
+    LocmemBackend.failures.append(PhoneSendError("provider busy"))
+    enqueue_sms(p1, technician)
+    outbox_deliver_due(now=NOW)
+    outbox_deliver_due(now=NOW + dt.timedelta(minutes=1))
+
+    client.force_login(technician)
+    panel = client.get(f"/console/tickets/{p1.number}/", headers={"accept-language": "en"}).json()
+    sentences = [item["sentence"] for item in panel["timeline"]]
+    assert sentences[-2:] == [
+        "Page by SMS to Aisha Al-Kuwari failed (attempt 1), will retry: provider busy",
+        "Page by SMS to Aisha Al-Kuwari sent (attempt 2).",
+    ]
+    client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "ar"
+    arabic = client.get(f"/console/tickets/{p1.number}/").json()
+    assert arabic["timeline"][-1]["sentence"] == "أُرسل النداء عبر الرسائل النصية إلى Aisha Al-Kuwari (المحاولة 2)."
+
+    client.force_login(staff)
+    agency_page = client.get(f"/tickets/{p1.number}/").content.decode()
+    assert "Page by SMS" not in agency_page
+    assert "provider busy" not in agency_page
