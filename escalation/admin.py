@@ -1,12 +1,98 @@
-"""Escalation in the Django admin. The page outbox and the worker heartbeats are read-only: pages change only as the
-worker delivers them, heartbeats only as workers beat."""
+"""Configuration in the Django admin: on-call rotations with their members, overrides, technicians' contact
+profiles (and replacing a leaked calendar link). The page outbox and the worker heartbeats are read-only: pages
+change only as the worker delivers them, heartbeats only as workers beat."""
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from escalation.models import Page, WorkerHeartbeat
+from escalation.contacts import contact_profile_token_regenerate
+from escalation.models import ContactProfile, OnCallOverride, Page, Rotation, RotationMember, WorkerHeartbeat
 from tickets.admin import ReadOnlyMixin
+from tickets.phones import phone_e164
+from tickets.selectors import user_display_name
+
+
+class RotationMemberInline(admin.TabularInline):
+    model = RotationMember
+    extra = 0
+    autocomplete_fields = ["user"]
+    fields = ["position", "user"]
+    ordering = ["position", "id"]
+
+
+@admin.register(Rotation)
+class RotationAdmin(admin.ModelAdmin):
+    list_display = ["team", "layer", "starts_on", "handoff_time", "time_zone", "shift_length", "member_names"]
+    list_filter = ["layer", "team"]
+    list_select_related = ["team"]
+    autocomplete_fields = ["team"]
+    fields = ["team", "layer", "starts_on", "handoff_time", "time_zone", "length", "length_days"]
+    inlines = [RotationMemberInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Rotation]:
+        return super().get_queryset(request).prefetch_related("members__user")
+
+    @admin.display(description=_("shift length"))
+    def shift_length(self, rotation: Rotation) -> str:
+        if rotation.length == Rotation.Length.DAYS:
+            days = rotation.shift_days
+            return ngettext("every %(days)d day", "every %(days)d days", days) % {"days": days}
+        return str(rotation.get_length_display())
+
+    @admin.display(description=_("members"))
+    def member_names(self, rotation: Rotation) -> str:
+        return " → ".join(user_display_name(member.user) for member in rotation.members.all())
+
+
+@admin.register(OnCallOverride)
+class OnCallOverrideAdmin(admin.ModelAdmin):
+    list_display = ["team", "layer", "user", "starts_at", "ends_at", "reason"]
+    list_filter = ["layer", "team"]
+    list_select_related = ["team", "user"]
+    search_fields = ["user__username", "user__first_name", "user__last_name", "reason"]
+    autocomplete_fields = ["team", "user"]
+    date_hierarchy = "starts_at"
+    fields = ["team", "layer", "user", "starts_at", "ends_at", "reason"]
+
+
+@admin.register(ContactProfile)
+class ContactProfileAdmin(admin.ModelAdmin):
+    list_display = ["user", "mobile", "language", "page_by_sms", "page_by_voice"]
+    list_filter = ["language", "page_by_sms", "page_by_voice"]
+    list_select_related = ["user"]
+    search_fields = ["user__username", "user__first_name", "user__last_name", "mobile"]
+    autocomplete_fields = ["user"]
+    fields = ["user", "mobile", "language", "page_by_sms", "page_by_voice"]
+    actions = ["regenerate_calendar_token"]
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet[ContactProfile], search_term: str):
+        """A number written any way ("5512 3456", "00974 5512 3456") finds its profile."""
+        try:
+            mobile = phone_e164(search_term)
+        except ValueError:
+            return super().get_search_results(request, queryset, search_term)
+        return queryset.filter(mobile=mobile), False
+
+    @admin.action(description=_("Revoke and regenerate the calendar link (the old link stops working)"))
+    def regenerate_calendar_token(self, request: HttpRequest, queryset: QuerySet[ContactProfile]) -> None:
+        profiles = list(queryset.select_related("user"))
+        for profile in profiles:
+            contact_profile_token_regenerate(user=profile.user)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d calendar link replaced; its owner must subscribe again with the new one.",
+                "%(count)d calendar links replaced; their owners must subscribe again with the new ones.",
+                len(profiles),
+            )
+            % {"count": len(profiles)},
+            messages.SUCCESS,
+        )
 
 
 @admin.register(Page)

@@ -28,6 +28,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from escalation.models import Page
+from escalation.selectors import contact_profile_get
 from hotline.backends import BasePhoneBackend, OutboundMessage, PhoneSendError, SendResult, mask_phone, phone_backend
 from tickets import services as ticket_services
 from tickets.models import Priority, Ticket, TicketEvent
@@ -93,9 +94,6 @@ def page_enqueue(
 def _recipient_mobile(recipient: User | None) -> str:
     if recipient is None:
         return ""
-    # Imported here: the contact profiles come with the on-call schedules.
-    from escalation.selectors import contact_profile_get
-
     profile = contact_profile_get(user=recipient)
     return profile.mobile if profile is not None else ""
 

@@ -3,5 +3,13 @@ profiles, escalation chains, the worker's due rows and the page outbox."""
 
 from __future__ import annotations
 
+# On-call schedules and contact profiles.
+from escalation.models.oncall import ContactProfile as ContactProfile
+from escalation.models.oncall import Layer as Layer
+from escalation.models.oncall import OnCallOverride as OnCallOverride
+from escalation.models.oncall import Rotation as Rotation
+from escalation.models.oncall import RotationMember as RotationMember
+
+# The page outbox and the worker heartbeat.
 from escalation.models.outbox import Page as Page
 from escalation.models.outbox import WorkerHeartbeat as WorkerHeartbeat

@@ -11,7 +11,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.db import connection, transaction
 
-from escalation.models import Page
+from escalation.models import ContactProfile, Page
 from escalation.outbox import outbox_deliver_due, outbox_next_attempt_at, page_enqueue, page_text
 from hotline.backends import LocmemBackend, OutboundMessage, PhoneSendError, SendResult
 from tickets.models import Level, TicketEvent
@@ -192,6 +192,23 @@ def test_a_recipient_without_a_mobile_number_fails_without_calling_the_backend(p
 
 
 @pytest.mark.django_db
+def test_a_page_goes_to_the_mobile_number_of_the_recipients_contact_profile(p1, technician, other_technician):
+    ContactProfile.objects.create(user=technician, mobile="+97455000111", language="ar")
+    profiled = page_enqueue(
+        ticket_id=p1.pk, recipient=technician, channel="voice", body="x", language="ar", step="", now=NOW
+    )
+    unreachable = page_enqueue(
+        ticket_id=p1.pk, recipient=other_technician, channel="sms", body="x", language="en", step="", now=NOW
+    )
+    assert (profiled.to, unreachable.to) == ("+97455000111", "")
+
+    assert outbox_deliver_due(now=NOW) == 2
+    assert [(message.channel, message.to) for message in LocmemBackend.sent] == [("voice", "+97455000111")]
+    unreachable.refresh_from_db()
+    assert (unreachable.state, unreachable.last_error) == ("failed", "the recipient has no mobile number")
+
+
+@pytest.mark.django_db
 def test_a_console_page_is_sent_at_once_and_never_goes_to_the_phone(p1, technician):
     page = page_enqueue(
         ticket_id=p1.pk,
@@ -349,7 +366,8 @@ def test_each_attempt_shows_on_the_ticket_for_technicians_only_in_their_language
     arabic = client.get(f"/console/tickets/{p1.number}/").json()
     assert arabic["timeline"][-1]["sentence"] == "أُرسل النداء عبر الرسائل النصية إلى Aisha Al-Kuwari (المحاولة 2)."
 
+    del client.cookies[django_settings.LANGUAGE_COOKIE_NAME]
     client.force_login(staff)
-    agency_page = client.get(f"/tickets/{p1.number}/").content.decode()
+    agency_page = client.get(f"/tickets/{p1.number}/", headers={"accept-language": "en"}).content.decode()
     assert "Page by SMS" not in agency_page
     assert "provider busy" not in agency_page
