@@ -1,5 +1,7 @@
 """Configuration in the Django admin: business calendars with their hours and closure dates, SLA policies, on-call
-rotations with their members, overrides, technicians' contact profiles (and replacing a leaked calendar link)."""
+rotations with their members, overrides, technicians' contact profiles (and replacing a leaked calendar link). The
+page outbox and the worker heartbeats are read-only: pages change only as the worker delivers them, heartbeats only
+as workers beat."""
 
 from __future__ import annotations
 
@@ -15,11 +17,14 @@ from escalation.models import (
     ClosureDate,
     ContactProfile,
     OnCallOverride,
+    Page,
     Rotation,
     RotationMember,
     SlaPolicy,
+    WorkerHeartbeat,
     WorkingHours,
 )
+from tickets.admin import ReadOnlyMixin
 from tickets.phones import phone_e164
 from tickets.selectors import user_display_name
 
@@ -128,3 +133,35 @@ class SlaPolicyAdmin(admin.ModelAdmin):
     list_select_related = ["agency", "service", "calendar"]
     autocomplete_fields = ["agency", "service"]
     ordering = ["priority", "agency__name_en", "service__name_en"]
+@admin.register(Page)
+class PageAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["id", "ticket", "recipient", "channel", "step", "state", "attempts", "next_attempt_at", "sent_at"]
+    list_filter = ["state", "channel"]
+    list_select_related = ["ticket", "recipient"]
+    search_fields = ["=ticket__number", "recipient__username", "=provider_id"]
+    date_hierarchy = "created_at"
+    fields = [
+        "ticket",
+        "recipient",
+        "channel",
+        "to",
+        "language",
+        "step",
+        "body",
+        "state",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+        "provider_id",
+        "provider_status",
+        "provider_sequence",
+        "provider_updated_at",
+        "created_at",
+        "sent_at",
+    ]
+
+
+@admin.register(WorkerHeartbeat)
+class WorkerHeartbeatAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["name", "host", "pid", "last_beat_at", "last_lag"]
+    fields = ["name", "host", "pid", "last_beat_at", "last_lag"]

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import socket
 import time
 from unittest import mock
 
@@ -109,3 +111,64 @@ async def test_repeated_checks_leave_no_channel_subscribed_on_redis(require_redi
         assert leftover == []
     finally:
         await client.aclose()
+
+
+@pytest.fixture
+def beat(settings):
+    from django.utils import timezone
+
+    from escalation.heartbeat import worker_beat
+
+    settings.HELPDESK_WORKER_STALE_SECONDS = 30
+
+    def at(seconds_ago: float) -> None:
+        worker_beat(name="worker-1", now=timezone.now() - dt.timedelta(seconds=seconds_ago))
+
+    return at
+
+
+@pytest.mark.django_db
+def test_a_fresh_worker_is_reported_with_its_last_beat_and_lag(client, beat):
+    beat(1)
+    body = client.get("/healthz").json()
+    assert body["status"] == "ok"
+    assert body["worker"] == "ok"
+    worker = body["details"]["worker"]
+    assert 1 <= worker["last_beat_age"] < 10
+    assert worker["lag"] == 0.0
+    assert worker["workers"][0]["name"] == "worker-1"
+    answer = client.get("/healthz?worker=1")
+    assert answer.status_code == 200
+    assert set(answer.json()) == {"status", "worker", "details"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("seconds_ago", "state"), [(31, "stale"), (None, "missing")])
+def test_a_stale_or_missing_worker_is_reported_but_the_web_stays_healthy(client, beat, seconds_ago, state):
+    if seconds_ago is not None:
+        beat(seconds_ago)
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json()["status"] == "ok"
+    assert response.json()["worker"] == state
+
+    worker_check = client.get("/healthz?worker=1")
+    assert worker_check.status_code == 503
+    assert worker_check.json()["status"] == "error"
+    assert worker_check.json()["worker"] == state
+
+
+@pytest.mark.django_db
+def test_the_worker_check_of_a_host_looks_at_that_hosts_workers(client, beat):
+    beat(1)
+    assert client.get("/healthz", {"worker": "1", "host": socket.gethostname()}).status_code == 200
+    assert client.get("/healthz", {"worker": "1", "host": "another-host"}).status_code == 503
+
+
+@pytest.mark.django_db
+def test_the_worker_check_is_503_when_the_database_is_down(client, beat):
+    beat(1)
+    with mock.patch.object(connections["default"], "cursor", side_effect=OperationalError("connection refused")):
+        response = client.get("/healthz?worker=1")
+    assert response.status_code == 503
+    assert response.json()["details"]["worker"] == {"error": "OperationalError"}

@@ -221,6 +221,7 @@ class TicketEvent(models.Model):
         CLOSED = "closed", _("Closed")
         REOPENED = "reopened", _("Reopened")
         CANCELLED = "cancelled", _("Cancelled")
+        PAGE_ATTEMPT = "page_attempt", _("Page attempt")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events", verbose_name=_("ticket"))
     kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)

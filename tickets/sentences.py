@@ -95,6 +95,28 @@ def _priority_changed(event: TicketEvent, actor: str) -> str:
     }
 
 
+# How a page left (escalation.models.Page.Channel; tickets does not import the escalation app).
+_PAGE_CHANNELS: dict[str, Promise] = {"sms": gettext_lazy("SMS"), "voice": gettext_lazy("Voice call")}
+_PAGE_OUTCOMES: dict[str, Promise] = {
+    "sent": gettext_lazy("Page by %(channel)s to %(recipient)s sent (attempt %(attempt)s)."),
+    "retry": gettext_lazy("Page by %(channel)s to %(recipient)s failed (attempt %(attempt)s), will retry: %(error)s"),
+    "failed": gettext_lazy("Page by %(channel)s to %(recipient)s failed for good (attempt %(attempt)s): %(error)s"),
+}
+
+
+def _page_attempt(event: TicketEvent, actor: str) -> str:
+    """One attempt to deliver a page (the details come from escalation.outbox)."""
+    after = event.after or {}
+    channel = after.get("channel", "")
+    text = _PAGE_OUTCOMES.get(after.get("outcome", ""), _PAGE_OUTCOMES["failed"])
+    return str(text) % {
+        "channel": str(_PAGE_CHANNELS.get(channel, channel)),
+        "recipient": (after.get("recipient") or {}).get("name") or after.get("to", ""),
+        "attempt": after.get("attempt"),
+        "error": after.get("error", ""),
+    }
+
+
 SENTENCES: dict[str, Sentence] = {
     TicketEvent.Kind.OPENED: _opened,
     TicketEvent.Kind.COMMENTED: _commented,
@@ -106,6 +128,7 @@ SENTENCES: dict[str, Sentence] = {
     TicketEvent.Kind.CLOSED: _says(gettext_lazy("%(actor)s confirmed the fix and closed the ticket.")),
     TicketEvent.Kind.REOPENED: _says(gettext_lazy("%(actor)s reopened the ticket.")),
     TicketEvent.Kind.CANCELLED: _says(gettext_lazy("%(actor)s cancelled the ticket.")),
+    TicketEvent.Kind.PAGE_ATTEMPT: _page_attempt,
 }
 
 

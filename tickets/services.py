@@ -567,3 +567,11 @@ def ticket_set_priority(
         now=now,
     )
     return ticket
+
+
+@transaction.atomic
+def ticket_escalation_record(*, ticket_id: int, kind: str, details: dict[str, Any], now: dt.datetime) -> TicketEvent:
+    """Write one escalation event (a page, an attempt to deliver it, an SLA warning or breach) on the ticket's
+    timeline for technicians only. The escalation worker writes on tickets through this service alone."""
+    ticket = _lock(ticket_id, None)
+    return _record(ticket, kind=kind, actor=None, channel=Channel.SYSTEM, after=details, public=False, now=now)

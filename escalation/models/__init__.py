@@ -5,3 +5,4 @@ from __future__ import annotations
 
 from escalation.models.calendars import BusinessCalendar, ClosureDate, SlaPolicy, Weekday, WorkingHours  # noqa: F401
 from escalation.models.oncall import ContactProfile, Layer, OnCallOverride, Rotation, RotationMember  # noqa: F401
+from escalation.models.outbox import Page, WorkerHeartbeat  # noqa: F401
