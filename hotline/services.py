@@ -7,7 +7,6 @@ import datetime as dt
 import logging
 import textwrap
 from dataclasses import dataclass
-from functools import partial
 
 import phonenumbers
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -15,7 +14,9 @@ from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from hotline.backends import SMS, OutboundMessage, PhoneSendError, mask_phone, phone_backend
+from escalation.models import Page
+from escalation.outbox import page_enqueue
+from hotline.backends import SMS
 from hotline.flow import Named
 from hotline.models import CallRecording, HotlineCall, PhonePreference
 from hotline.ratelimit import rate_allowed
@@ -27,6 +28,8 @@ from tickets.services import ticket_open, ticket_recording_attach
 logger = logging.getLogger(__name__)
 
 SUBJECT_LENGTH = 120
+# The outbox's step label of the SMS that confirms a ticket opened by phone.
+CONFIRMATION_STEP = "hotline confirmation"
 # Hashed so that an unknown code costs as much time as a known one.
 _DUMMY_AGENCY = Agency(hotline_pin="")
 
@@ -74,16 +77,9 @@ def _is_mobile(phone: str) -> bool:
     return kind in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
 
 
-def _sms_send(message: OutboundMessage) -> None:
-    """Send a courtesy SMS after commit; its failure is logged, never the caller's problem."""
-    try:
-        phone_backend().send(message)
-    except PhoneSendError:
-        logger.warning("The SMS about %s to %s did not leave", message.reference, mask_phone(message.to), exc_info=True)
-
-
-def _confirm_by_sms(ticket: Ticket, *, phone: str, language: str) -> bool:
-    """Text the caller their ticket number, when their phone can receive an SMS and they did not send STOP."""
+def _confirm_by_sms(ticket: Ticket, *, phone: str, language: str, now: dt.datetime) -> bool:
+    """Queue an SMS with the ticket's number for the caller, when their phone can receive one and they did not send
+    STOP. It leaves through the page outbox (retried, and shown to technicians on the ticket) after commit."""
     if not phone or not _is_mobile(phone) or not phone_sms_allowed(phone=phone):
         return False
     with translation.override(language):
@@ -91,8 +87,16 @@ def _confirm_by_sms(ticket: Ticket, *, phone: str, language: str) -> bool:
             "Government IT helpdesk: your ticket %(reference)s about %(service)s is open. To hear its status, "
             "reply STATUS %(number)s."
         ) % {"reference": ticket.reference, "service": ticket.service.name, "number": ticket.number}
-    message = OutboundMessage(channel=SMS, to=phone, body=body, language=language, reference=ticket.reference)
-    transaction.on_commit(partial(_sms_send, message))
+    page_enqueue(
+        ticket_id=ticket.pk,
+        recipient=ticket.requester,
+        channel=SMS,
+        body=body,
+        language=language,
+        step=CONFIRMATION_STEP,
+        now=now,
+        to=phone,
+    )
     return True
 
 
@@ -152,7 +156,7 @@ def hotline_ticket_open(
         )
     call.ticket = ticket
     call.save(update_fields=["ticket"])
-    return OpenedByPhone(ticket=ticket, sms_sent=_confirm_by_sms(ticket, phone=phone, language=language))
+    return OpenedByPhone(ticket=ticket, sms_sent=_confirm_by_sms(ticket, phone=phone, language=language, now=now))
 
 
 def recording_seen(*, recording_sid: str) -> bool:
@@ -188,3 +192,37 @@ def hotline_recording_store(
     recording.attachment = ticket_recording_attach(ticket_id=call.ticket_id, upload=upload, note=note, now=now)
     recording.save(update_fields=["attachment"])
     return recording
+
+
+# How far along each state Twilio reports is, for SMS and for calls: a state never goes back to an earlier one.
+DELIVERY_ORDER: dict[str, int] = {
+    "accepted": 0, "scheduled": 0, "queued": 1, "initiated": 2, "sending": 2, "ringing": 3, "sent": 3,
+    "in-progress": 4, "answered": 4, "delivered": 5, "undelivered": 5, "failed": 5, "canceled": 5,
+    "completed": 5, "busy": 5, "no-answer": 5, "read": 6,
+}
+
+
+@transaction.atomic
+def page_delivery_record(
+    *, provider_id: str, status: str, sequence: int | None, at: dt.datetime | None, now: dt.datetime
+) -> bool:
+    """Record the delivery state Twilio reports for the page it knows as `provider_id`; whether it changed anything.
+    Callbacks come late, twice or out of order: the newest wins, by the call's `SequenceNumber` when both have one,
+    else by how far along the state is (an SMS "sent" after "delivered" changes nothing)."""
+    order = DELIVERY_ORDER.get(status)
+    if order is None or not provider_id:
+        return False
+    page = Page.objects.select_for_update().filter(provider_id=provider_id).first()
+    if page is None:
+        return False
+    if sequence is not None and page.provider_sequence is not None:
+        newer = sequence > page.provider_sequence
+    else:
+        newer = order > DELIVERY_ORDER.get(page.provider_status, -1)
+    if not newer:
+        return False
+    page.provider_status = status
+    page.provider_sequence = sequence if sequence is not None else page.provider_sequence
+    page.provider_updated_at = at or now
+    page.save(update_fields=["provider_status", "provider_sequence", "provider_updated_at"])
+    return True

@@ -11,4 +11,5 @@ urlpatterns = [
     path("voice/<slug:step>/", views.voice, name="voice_step"),
     path("recording/", views.recording, name="recording"),
     path("sms/", views.sms, name="sms"),
+    path("status/", views.status, name="status"),
 ]

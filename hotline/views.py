@@ -3,7 +3,9 @@ else (`hotline.security`), parses Twilio's parameters, calls one adapter or serv
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+from email.utils import parsedate_to_datetime
 
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone, translation
@@ -18,7 +20,7 @@ from hotline.errors import caller_message
 from hotline.ratelimit import rate_allowed
 from hotline.security import twilio_signed
 from hotline.selectors import phone_language, phone_or_blank
-from hotline.services import call_ticket_id, hotline_recording_store, recording_seen
+from hotline.services import call_ticket_id, hotline_recording_store, page_delivery_record, recording_seen
 from hotline.sms import ARABIC_LETTERS, sms_receive
 from hotline.twilio_api import recording_download
 from hotline.voice import call_from_request, fallback_context, voice_answer
@@ -101,3 +103,31 @@ def sms(request: HttpRequest) -> HttpResponse:
     if reply:
         answer.message(reply)
     return _twiml(str(answer))
+
+
+@csrf_exempt
+@require_POST
+@twilio_signed
+def status(request: HttpRequest) -> HttpResponse:
+    """Twilio's status callbacks for the SMS and calls the helpdesk sent (pages, confirmations): the newest state is
+    kept on the page; a late or repeated callback changes nothing."""
+    params = request.POST
+    sequence = params.get("SequenceNumber", "")
+    try:
+        at = parsedate_to_datetime(params["Timestamp"]) if params.get("Timestamp") else None
+    except (TypeError, ValueError):
+        at = None
+    if at is not None and at.tzinfo is None:
+        at = at.replace(tzinfo=dt.UTC)
+    try:
+        page_delivery_record(
+            provider_id=params.get("MessageSid") or params.get("CallSid", ""),
+            status=params.get("MessageStatus") or params.get("CallStatus", ""),
+            sequence=int(sequence) if sequence.isdigit() else None,
+            at=at,
+            now=timezone.now(),
+        )
+    except Exception:  # noqa: BLE001 - Twilio may send it again; nothing else depends on this answer
+        logger.exception("Could not record a delivery state")
+        return HttpResponse(status=503)
+    return HttpResponse(status=204)

@@ -8,7 +8,10 @@ import re
 
 import pytest
 import time_machine
+from django.utils import timezone
 
+from escalation.models import Page
+from escalation.outbox import outbox_deliver_due
 from hotline.backends import LocmemBackend
 from hotline.models import HotlineCall, PhonePreference
 from tests.hotline.conftest import STAFF_PHONE
@@ -61,7 +64,7 @@ def open_by_phone(call: Call, *, language_key: str, whole: str, speech: str):
 @pytest.mark.django_db
 @time_machine.travel(NOW, tick=False)
 def test_arabic_caller_reports_a_whole_agency_outage_and_hears_the_number(
-    client, caller, catalogue, agency, django_capture_on_commit_callbacks
+    client, caller, catalogue, agency
 ):
     call = Call(client, STAFF_PHONE)
     call.start()
@@ -96,8 +99,7 @@ def test_arabic_caller_reports_a_whole_agency_outage_and_hears_the_number(
     assert gather.get("language") == "ar-QA"
     assert step_of(gather.get("action")) == "describe"
 
-    with django_capture_on_commit_callbacks(execute=True):
-        opened = call.speak("الشبكة الحكومية متوقفة في المبنى الرئيسي منذ الساعة الثامنة")
+    opened = call.speak("الشبكة الحكومية متوقفة في المبنى الرئيسي منذ الساعة الثامنة")
 
     ticket = Ticket.objects.get()
     assert ticket.channel == Channel.PHONE
@@ -116,6 +118,9 @@ def test_arabic_caller_reports_a_whole_agency_outage_and_hears_the_number(
     assert f"رقم تذكرتك هو {digits}" in heard(opened)
     assert "أرسلنا إليك هذا الرقم أيضًا في رسالة نصية" in heard(opened)
     assert voices_of(opened) == {ZEINA}
+    page = Page.objects.get(ticket=ticket)
+    assert (page.channel, page.to, page.language, page.state) == ("sms", STAFF_PHONE, "ar", Page.State.PENDING)
+    assert outbox_deliver_due(now=NOW) == 1  # the worker sends it
     [sms] = LocmemBackend.sent
     assert (sms.channel, sms.to, sms.language, sms.reference) == ("sms", STAFF_PHONE, "ar", ticket.reference)
     assert ticket.reference in sms.body and f"STATUS {ticket.number}" in sms.body
@@ -130,17 +135,17 @@ def test_arabic_caller_reports_a_whole_agency_outage_and_hears_the_number(
 @pytest.mark.django_db
 @time_machine.travel(NOW, tick=False)
 def test_english_caller_reports_a_problem_of_some_people_at_a_lower_priority(
-    client, caller, catalogue, django_capture_on_commit_callbacks
+    client, caller, catalogue
 ):
     call = Call(client, STAFF_PHONE)
-    with django_capture_on_commit_callbacks(execute=True):
-        opened = open_by_phone(call, language_key="2", whole="2", speech="Outlook does not open on two laptops.")
+    opened = open_by_phone(call, language_key="2", whole="2", speech="Outlook does not open on two laptops.")
 
     ticket = Ticket.objects.get()
     assert ticket.priority == Priority.P3
     assert ticket.description == "Outlook does not open on two laptops."
     assert voices_of(opened) == {JOANNA}
     assert f"Your ticket number is {' '.join(str(ticket.number))}." in heard(opened)
+    outbox_deliver_due(now=NOW)
     assert LocmemBackend.sent[0].language == "en"
     assert PhonePreference.objects.get(phone=STAFF_PHONE).language == "en"
 
@@ -510,7 +515,7 @@ def test_urgent_call_with_nobody_on_call_goes_straight_to_the_p1_and_voicemail(c
 
 @pytest.mark.django_db
 def test_a_number_that_sent_stop_gets_no_sms_confirmation(
-    client, caller, catalogue, django_capture_on_commit_callbacks
+    client, caller, catalogue
 ):
     PhonePreference.objects.create(phone=STAFF_PHONE, language="en", sms_opt_out=True, updated_at=NOW)
     call = Call(client, STAFF_PHONE)
@@ -518,14 +523,15 @@ def test_a_number_that_sent_stop_gets_no_sms_confirmation(
     call.press("1")
     call.press("2")
     call.press("1")
-    with django_capture_on_commit_callbacks(execute=True):
-        opened = call.speak("The network is down.")
+    opened = call.speak("The network is down.")
     assert "text message" not in heard(opened)
+    assert not Page.objects.exists()
+    assert outbox_deliver_due(now=timezone.now()) == 0
     assert LocmemBackend.sent == []
 
 
 @pytest.mark.django_db
-def test_a_landline_gets_no_sms_confirmation(client, staff, catalogue, django_capture_on_commit_callbacks):
+def test_a_landline_gets_no_sms_confirmation(client, staff, catalogue):
     from tickets.models import AgencyMembership
 
     AgencyMembership.objects.filter(user=staff).update(phone="+97444123456")
@@ -535,8 +541,9 @@ def test_a_landline_gets_no_sms_confirmation(client, staff, catalogue, django_ca
     call.press("1")
     call.press("2")
     call.press("1")
-    with django_capture_on_commit_callbacks(execute=True):
-        opened = call.speak("The network is down.")
+    opened = call.speak("The network is down.")
     assert "Your ticket number is" in heard(opened)
     assert "text message" not in heard(opened)
+    assert not Page.objects.exists()
+    assert outbox_deliver_due(now=timezone.now()) == 0
     assert LocmemBackend.sent == []
