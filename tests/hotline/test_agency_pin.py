@@ -62,3 +62,13 @@ def test_a_pin_or_code_that_is_not_digits_is_refused(admin_client):
 
 def test_an_agency_without_a_pin_accepts_none():
     assert not Agency(hotline_pin="").check_hotline_pin("")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "page", ["hotline/hotlinecall/", "hotline/callrecording/", "hotline/inboundsms/", "hotline/phonepreference/"]
+)
+def test_the_hotline_records_are_listed_read_only_in_the_admin(admin_client, page):
+    response = admin_client.get(f"/admin/{page}")
+    assert response.status_code == 200
+    assert admin_client.get(f"/admin/{page}add/").status_code == 403
