@@ -21,9 +21,9 @@ from hotline.flow import Named
 from hotline.models import CallRecording, HotlineCall, PhonePreference
 from hotline.ratelimit import rate_allowed
 from hotline.selectors import agency_by_hotline_code, phone_sms_allowed, requester_for
-from tickets.exceptions import InvalidInput
+from tickets.exceptions import InvalidInput, TicketError
 from tickets.models import Agency, Channel, Level, Service, Ticket
-from tickets.services import ticket_open, ticket_recording_attach
+from tickets.services import ticket_acknowledge, ticket_open, ticket_recording_attach
 
 logger = logging.getLogger(__name__)
 
@@ -226,3 +226,31 @@ def page_delivery_record(
     page.provider_updated_at = at or now
     page.save(update_fields=["provider_status", "provider_sequence", "provider_updated_at"])
     return True
+
+
+@transaction.atomic
+def hotline_page_answer(*, page_id: int, call_sid: str, phone: str, key: str, now: dt.datetime) -> str:
+    """What the paged technician's key does, once per call: 1 acknowledges the ticket (the console's service, channel
+    phone), 2 fires the next escalation step at once. A ticket no longer waiting for that changes nothing. Returns
+    the call's outcome ("" when nothing changed); a retried webhook gets the first outcome again."""
+    call = _call_lock(call_sid=call_sid, phone=phone, language="", now=now)
+    if call.outcome:
+        return call.outcome
+    page = Page.objects.select_related("ticket", "recipient").filter(pk=page_id).first()
+    if page is None or page.recipient is None:
+        return HotlineCall.Outcome.NONE
+    ticket = page.ticket
+    try:
+        if key == "1":
+            ticket_acknowledge(ticket=ticket, actor=page.recipient, channel=Channel.PHONE, now=now)
+            call.outcome = HotlineCall.Outcome.ACKNOWLEDGED
+        elif key == "2":
+            from escalation.services import escalation_escalate_now
+
+            escalation_escalate_now(ticket_id=ticket.pk, actor=page.recipient, now=now)
+            call.outcome = HotlineCall.Outcome.ESCALATED
+    except TicketError:
+        return HotlineCall.Outcome.NONE
+    call.ticket = ticket
+    call.save(update_fields=["outcome", "ticket"])
+    return call.outcome

@@ -13,17 +13,25 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from twilio.twiml.messaging_response import MessagingResponse
+from twilio.twiml.voice_response import VoiceResponse
 
 from hotline import flow
 from hotline.backends import mask_phone
 from hotline.errors import caller_message
+from hotline.paging import page_outcome, page_prompt, page_script
 from hotline.ratelimit import rate_allowed
 from hotline.security import twilio_signed
 from hotline.selectors import phone_language, phone_or_blank
-from hotline.services import call_ticket_id, hotline_recording_store, page_delivery_record, recording_seen
+from hotline.services import (
+    call_ticket_id,
+    hotline_page_answer,
+    hotline_recording_store,
+    page_delivery_record,
+    recording_seen,
+)
 from hotline.sms import ARABIC_LETTERS, sms_receive
-from hotline.twilio_api import recording_download
-from hotline.voice import call_from_request, fallback_context, voice_answer
+from hotline.twilio_api import public_url, recording_download
+from hotline.voice import bare_context, call_from_request, voice_answer
 
 logger = logging.getLogger(__name__)
 
@@ -44,9 +52,9 @@ def voice(request: HttpRequest, step: str = "start") -> HttpResponse:
         if call.state.step == "start" and not rate_allowed(kind="call", key=call.phone or "withheld"):
             logger.warning("Too many calls from %s; answering with a goodbye", mask_phone(call.phone))
             language = phone_language(phone=call.phone)
-            return _twiml(str(flow.too_many_calls(fallback_context(call), language)))
+            return _twiml(str(flow.too_many_calls(bare_context(call.phone), language)))
     except Exception as error:  # noqa: BLE001 - a caller never hears an application error
-        return _twiml(str(flow.apology(fallback_context(call), call.state.lang, message=caller_message(error))))
+        return _twiml(str(flow.apology(bare_context(call.phone), call.state.lang, message=caller_message(error))))
     return _twiml(voice_answer(call, now=timezone.now()))
 
 
@@ -131,3 +139,41 @@ def status(request: HttpRequest) -> HttpResponse:
         logger.exception("Could not record a delivery state")
         return HttpResponse(status=503)
     return HttpResponse(status=204)
+
+
+def _page_answer(request: HttpRequest, page_id: int, *, tries: int) -> HttpResponse:
+    params = request.POST
+    phone = phone_or_blank(params.get("To", ""))
+    context = bare_context(phone)
+    try:
+        script = page_script(page_id=page_id)
+        if script is None:
+            return _twiml(str(VoiceResponse().hangup()))
+        key = params.get("Digits", "")
+        if key in ("1", "2"):
+            outcome = hotline_page_answer(
+                page_id=page_id, call_sid=params.get("CallSid", ""), phone=phone, key=key, now=timezone.now()
+            )
+            return _twiml(str(page_outcome(page_script(page_id=page_id) or script, context, outcome=outcome)))
+        key_url = public_url("hotline:page_key", page_id=page_id)
+        answered_by = params.get("AnsweredBy", "") if tries == 0 else ""
+        return _twiml(str(page_prompt(script, context, answered_by=answered_by, key_url=key_url, tries=tries)))
+    except Exception as error:  # noqa: BLE001 - the technician never hears an application error
+        return _twiml(str(flow.apology(context, "", message=caller_message(error))))
+
+
+@csrf_exempt
+@require_POST
+@twilio_signed
+def page(request: HttpRequest, page_id: int) -> HttpResponse:
+    """The script of a voice page, fetched by Twilio when the technician (or their voicemail) answers."""
+    return _page_answer(request, page_id, tries=0)
+
+
+@csrf_exempt
+@require_POST
+@twilio_signed
+def page_key(request: HttpRequest, page_id: int) -> HttpResponse:
+    """The technician's key on a voice page (or no key, after the prompt)."""
+    tries = request.GET.get("tries", "")
+    return _page_answer(request, page_id, tries=min(int(tries), 9) if tries.isdigit() else 0)

@@ -122,13 +122,13 @@ def voice_answer(call: Call, *, now: dt.datetime) -> str:
         raise flow.FlowError("the call flow asked for too many effects in one turn")
     except Exception as error:  # noqa: BLE001 - a caller never hears an application error
         language = state.lang or (context.caller.language if context is not None else "")
-        return str(flow.apology(context or fallback_context(call), language, message=caller_message(error)))
+        return str(flow.apology(context or bare_context(call.phone), language, message=caller_message(error)))
 
 
-def fallback_context(call: Call) -> flow.Context:
-    """A context that needs no database, for an apology when the database itself failed."""
+def bare_context(phone: str) -> flow.Context:
+    """A context that reads no database: for an apology when the database itself failed, and for page calls."""
     return flow.Context(
-        caller=flow.Caller(phone=call.phone),
+        caller=flow.Caller(phone=phone),
         services=(),
         voices=_voices(),
         voice_url=public_url("hotline:voice"),
