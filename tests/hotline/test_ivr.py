@@ -154,9 +154,7 @@ def test_english_caller_reports_a_problem_of_some_people_at_a_lower_priority(
 def test_the_speech_gather_listens_in_english_for_an_english_caller(client, caller, catalogue):
     call = Call(client, STAFF_PHONE)
     call.start()
-    call.press("2")
-    call.press("1")
-    call.press("1")
+    call.keys("2", "1", "1")
     describe = call.press("2")
     assert describe.find("Gather").get("language") == "en-US"
     assert "describe the problem" in heard(describe)
@@ -186,10 +184,7 @@ def test_nine_switches_the_language_of_the_menu(client, caller, catalogue):
 def test_a_retried_describe_webhook_opens_one_ticket(client, caller, catalogue):
     call = Call(client, STAFF_PHONE)
     call.start()
-    call.press("2")
-    call.press("1")
-    call.press("2")
-    call.press("1")
+    call.keys("2", "1", "2", "1")
     action = call.action()
     first = call.speak("The network is down.")
     second = parse(
@@ -236,8 +231,7 @@ def test_status_in_arabic_of_a_new_ticket_says_it_waits_for_a_technician(client,
     ticket = make_ticket()
     call = Call(client, STAFF_PHONE)
     call.start()
-    call.press("1")
-    call.press("2")
+    call.keys("1", "2")
     text = heard(call.press(str(ticket.number)))
     assert "الحالة: جديدة." in text
     assert "وهي بانتظار أحد الفنيين." in text
@@ -252,8 +246,7 @@ def test_another_agencys_ticket_is_not_found_by_voice(client, caller, other_staf
     foreign = ticket_open(service=service, subject="Their outage", impact=2, urgency=2, requester=other_staff)
     call = Call(client, STAFF_PHONE)
     call.start()
-    call.press("2")
-    call.press("2")
+    call.keys("2", "2")
     for number in (foreign.number, 999999):
         root = call.press(str(number))
         assert "We found no ticket with that number for your agency." in heard(root)
@@ -321,8 +314,7 @@ def test_an_unknown_caller_with_a_wrong_pin_three_times_is_hung_up_on_and_nothin
 def test_an_unknown_agency_code_is_refused_like_a_wrong_pin(client, pin_agency):
     call = Call(client, "+97433998877")
     call.start()
-    call.press("2")
-    call.press("9999")
+    call.keys("2", "9999")
     assert "That code or PIN is not right." in heard(call.press("2468"))
 
 
@@ -360,10 +352,7 @@ def test_an_internal_error_is_an_apology_with_a_voicemail_never_a_500(client, ca
     monkeypatch.setattr("hotline.voice.hotline_ticket_open", broken)
     call = Call(client, STAFF_PHONE)
     call.start()
-    call.press("2")
-    call.press("1")
-    call.press("2")
-    call.press("1")
+    call.keys("2", "1", "2", "1")
     root = call.speak("Nothing works.")
     assert heard(root).startswith("We are sorry, something went wrong on our side.")
     record = root.find("Record")
@@ -377,10 +366,7 @@ def test_an_internal_error_is_an_apology_with_a_voicemail_never_a_500(client, ca
 def test_a_refusal_of_the_ticket_service_is_told_in_the_callers_language(client, caller, catalogue):
     call = Call(client, STAFF_PHONE)
     call.start()
-    call.press("1")
-    call.press("1")
-    call.press("2")
-    call.press("2")
+    call.keys("1", "1", "2", "2")
     catalogue[1].__class__.objects.filter(pk=catalogue[1].pk).update(active=False)
     root = call.speak("الشبكة متوقفة")
     assert says(root)[0].text == "هذه الخدمة غير متاحة."
@@ -463,8 +449,7 @@ def test_urgent_call_dials_the_primary_then_the_secondary_then_opens_a_p1_with_a
 ):
     call = Call(client, STAFF_PHONE)
     call.start()
-    call.press("2")
-    call.press("3")
+    call.keys("2", "3")
     first = call.press("2")  # Government Network
     assert heard(first) == "Connecting you to the on-call engineer. Please hold."
     assert dial_target(first) == ("+97455000001", "+97444990000", "20")
@@ -491,9 +476,7 @@ def test_urgent_call_dials_the_primary_then_the_secondary_then_opens_a_p1_with_a
 def test_urgent_call_answered_by_the_primary_opens_nothing(client, caller, catalogue, on_call_crew):
     call = Call(client, STAFF_PHONE)
     call.start()
-    call.press("1")
-    call.press("3")
-    call.press("2")
+    call.keys("1", "3", "2")
     answered = call.dial_ended("completed")
     assert verbs(answered) == ["Say", "Hangup"]
     assert Ticket.objects.count() == 0
@@ -504,8 +487,7 @@ def test_urgent_call_answered_by_the_primary_opens_nothing(client, caller, catal
 def test_urgent_call_with_nobody_on_call_goes_straight_to_the_p1_and_voicemail(client, caller, catalogue):
     call = Call(client, STAFF_PHONE)
     call.start()
-    call.press("1")
-    call.press("3")
+    call.keys("1", "3")
     voicemail = call.press("2")
     ticket = Ticket.objects.get()
     assert ticket.priority == Priority.P1
@@ -520,9 +502,7 @@ def test_a_number_that_sent_stop_gets_no_sms_confirmation(
     PhonePreference.objects.create(phone=STAFF_PHONE, language="en", sms_opt_out=True, updated_at=NOW)
     call = Call(client, STAFF_PHONE)
     call.start()
-    call.press("1")
-    call.press("2")
-    call.press("1")
+    call.keys("1", "2", "1")
     opened = call.speak("The network is down.")
     assert "text message" not in heard(opened)
     assert not Page.objects.exists()
@@ -537,10 +517,7 @@ def test_a_landline_gets_no_sms_confirmation(client, staff, catalogue):
     AgencyMembership.objects.filter(user=staff).update(phone="+97444123456")
     call = Call(client, "+97444123456")
     call.start()
-    call.press("2")
-    call.press("1")
-    call.press("2")
-    call.press("1")
+    call.keys("2", "1", "2", "1")
     opened = call.speak("The network is down.")
     assert "Your ticket number is" in heard(opened)
     assert "text message" not in heard(opened)

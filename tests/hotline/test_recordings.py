@@ -53,10 +53,7 @@ def media(monkeypatch):
 def phone_ticket(client) -> Ticket:
     call = Call(client, STAFF_PHONE)
     call.start()
-    call.press("2")
-    call.press("1")
-    call.press("1")
-    call.press("1")
+    call.keys("2", "1", "1", "1")
     call.speak("The government network is down.")
     return Ticket.objects.get()
 

@@ -104,6 +104,12 @@ class Call:
     def press(self, digits: str) -> ET.Element:
         return self.post(self.action(), self._params("gather_digits", Digits=digits))
 
+    def keys(self, *presses: str) -> ET.Element:
+        """Press each key (or keyed number) in turn at the prompts that come; the last answer."""
+        for digits in presses:
+            root = self.press(digits)
+        return root
+
     def speak(self, text: str) -> ET.Element:
         return self.post(self.action(), self._params("gather_speech", SpeechResult=text))
 
