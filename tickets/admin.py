@@ -14,6 +14,7 @@ from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from tickets.forms import normalize_phone
 from tickets.models import (
     Agency,
     AgencyMembership,
@@ -44,8 +45,20 @@ class ReadOnlyMixin:
         return False
 
 
+class AgencyMembershipForm(forms.ModelForm):
+    """The staff member's phone is stored in E.164, the form the hotline recognises callers by."""
+
+    class Meta:
+        model = AgencyMembership
+        fields = ["user", "agency", "phone"]
+
+    def clean_phone(self) -> str:
+        return normalize_phone(self.cleaned_data["phone"])
+
+
 class AgencyMembershipInline(admin.TabularInline):
     model = AgencyMembership
+    form = AgencyMembershipForm
     extra = 0
     autocomplete_fields = ["user"]
     fields = ["user", "phone"]
@@ -103,6 +116,7 @@ class AgencyAdmin(admin.ModelAdmin):
 
 @admin.register(AgencyMembership)
 class AgencyMembershipAdmin(admin.ModelAdmin):
+    form = AgencyMembershipForm
     list_display = ["user", "agency", "phone"]
     list_filter = ["agency"]
     list_select_related = ["user", "agency"]

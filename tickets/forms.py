@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import zipfile
 from collections.abc import Callable
 from pathlib import PurePath
@@ -16,11 +15,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
 from tickets.models import Level, Service
-
-_ARABIC_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
-_PHONE_SHAPE = re.compile(r"\+?[0-9]+(?:[ -]+[0-9]+)*")
-PHONE_MIN_DIGITS = 6
-PHONE_MAX_DIGITS = 15  # E.164
+from tickets.phones import phone_e164
 
 SNIFF_BYTES = 4096
 GENERIC_CONTENT_TYPES = frozenset({"", "application/octet-stream", "binary/octet-stream"})
@@ -40,21 +35,14 @@ if TYPE_CHECKING:
 
 
 def normalize_phone(value: str) -> str:
-    """Return the number as `+` and digits, or raise ValidationError. Arabic-Indic digits are accepted."""
-    value = value.strip().translate(_ARABIC_DIGITS)
-    if not value:
+    """The number in E.164 (`tickets.phones`, so every stored number has one form), "" for an empty field, or
+    ValidationError. Spaces, dashes, `00` for `+`, a national Qatar number and Arabic-Indic digits are accepted."""
+    if not value.strip():
         return ""
-    digits = re.sub(r"\D", "", value)
-    if not _PHONE_SHAPE.fullmatch(value) or not PHONE_MIN_DIGITS <= len(digits) <= PHONE_MAX_DIGITS:
-        raise ValidationError(
-            _(
-                "Enter a phone number of %(min)d to %(max)d digits, with an optional + at the start; "
-                "spaces and dashes are allowed."
-            ),
-            code="invalid_phone",
-            params={"min": PHONE_MIN_DIGITS, "max": PHONE_MAX_DIGITS},
-        )
-    return ("+" if value.startswith("+") else "") + digits
+    try:
+        return phone_e164(value)
+    except ValueError as error:
+        raise ValidationError(str(error), code="invalid_phone") from error
 
 
 def _is_zip_with(member: str) -> Callable[[UploadedFile, bytes], bool]:

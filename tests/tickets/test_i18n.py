@@ -72,7 +72,7 @@ def test_form_errors_are_in_arabic(client, staff, service):
     html = response.content.decode()
     assert "لم تُرسل التذكرة" in html
     assert "هذا الحقل مطلوب" in html
-    assert "أدخل رقم هاتف من 6 إلى 15 رقمًا" in html
+    assert "أدخل رقم هاتف صحيحًا، مثل +974 4412 3456." in html
 
 
 @pytest.mark.django_db
