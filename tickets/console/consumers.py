@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -20,6 +19,7 @@ from django.utils.translation import gettext as _
 from helpdesk.realtime import CONSOLE_GROUP, console_session_group
 from tickets.console import presence
 from tickets.console.actions import bigint_or_none, console_action
+from tickets.console.inbound import message_decode
 from tickets.console.queue import console_snapshot, dumps
 from tickets.console.selectors import console_access_lost, console_me, console_missed, console_resync
 from tickets.selectors import event_cursor_latest
@@ -88,6 +88,14 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
     session_group = ""
     heartbeat_task: asyncio.Task | None = None
     joined = False
+    left = False
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            # However the socket ends (closed, crashed, its task cancelled), its heartbeat and presence end with it.
+            await self._leave()
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Channels' own dispatch first hops to the database thread to close stale connections, for every message. A
@@ -128,6 +136,12 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
         self.heartbeat_task = asyncio.ensure_future(self._beat())
 
     async def disconnect(self, code: int) -> None:
+        await self._leave()
+
+    async def _leave(self) -> None:
+        if self.left:
+            return
+        self.left = True
         if self.heartbeat_task is not None:
             self.heartbeat_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -139,7 +153,13 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_discard(self.session_group, self.channel_name)
         except Exception:
             logger.warning("Could not leave the console group", exc_info=True)
-        if await database_sync_to_async(presence.presence_leave)(channel_name=self.channel_name):
+        try:
+            left = await database_sync_to_async(presence.presence_leave)(channel_name=self.channel_name)
+        except Exception:
+            # The row stops being refreshed, so the next sweep removes it.
+            logger.warning("Could not remove the console presence", exc_info=True)
+            return
+        if left:
             presence.presence_announce()
 
     async def _beat(self) -> None:
@@ -174,11 +194,8 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "heartbeat", "cursor": cursor, "server_time": timezone.now().isoformat()})
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        try:
-            content = json.loads(text_data or "")
-        except ValueError:
-            content = None
-        if not isinstance(content, dict):
+        content = message_decode(text_data)
+        if content is None:
             await self._error(None)
             return
         try:

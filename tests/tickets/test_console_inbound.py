@@ -1,0 +1,67 @@
+"""What the console socket does with messages it cannot or must not handle: it answers with an error and stays
+usable, and however a socket ends, its heartbeat and presence end with it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from channels.db import database_sync_to_async
+
+from tests.tickets.test_console_socket import receive, technician_socket
+from tickets.console import consumers
+from tickets.console.inbound import MAX_MESSAGE_CHARS, message_decode
+from tickets.models import ConsolePresence
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("require_redis_layer")]
+
+
+def live_heartbeats() -> list[asyncio.Task]:
+    return [
+        task for task in asyncio.all_tasks()
+        if not task.done() and task.get_coro().__qualname__ == "ConsoleConsumer._beat"  # type: ignore[union-attr]
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[" * 100_000,
+        '{"type": "resync", "since": ' + "[" * 50_000 + "]" * 50_000 + "}",
+        '{"type": "view", "ticket": {"a": {"b": {"c": {"d": {"e": 1}}}}}}',
+        '{"type": "note", "body": "' + "x" * MAX_MESSAGE_CHARS + '"}',
+    ],
+    ids=["deep-list", "deep-value", "five-levels", "oversized"],
+)
+async def test_a_deep_or_huge_message_gets_an_error_and_the_socket_stays_usable(text, technician):
+    communicator, snapshot = await technician_socket(technician)
+    await communicator.send_to(text_data=text)
+    error = await receive(communicator, "error")
+    assert error["error"] == "The console did not understand that message."
+    await communicator.send_json_to({"type": "resync", "since": snapshot["cursor"]})
+    assert (await receive(communicator, "resync"))["events"] == []
+    await communicator.disconnect()
+
+
+def test_brackets_typed_inside_a_text_do_not_count_as_nesting():
+    message = {"type": "action", "action": "note", "body": 'see [[[[[[[[ and {{{{{{ \\" ]]]]'}
+    assert message_decode(json.dumps(message)) == message
+
+
+async def test_a_socket_that_crashes_leaves_no_heartbeat_or_presence_behind(technician, monkeypatch, settings):
+    settings.HELPDESK_CONSOLE_HEARTBEAT_SECONDS = 0.05
+    communicator, _snapshot = await technician_socket(technician)
+    await receive(communicator, "heartbeat")
+    assert len(live_heartbeats()) == 1
+    assert await database_sync_to_async(ConsolePresence.objects.count)() == 1
+
+    def broken(text):
+        raise RuntimeError("a bug in a handler")
+
+    monkeypatch.setattr(consumers, "message_decode", broken)
+    await communicator.send_to(text_data='{"type": "resync", "since": 0}')
+    with pytest.raises(RuntimeError, match="a bug in a handler"):
+        await asyncio.wait_for(communicator.future, timeout=5)
+    assert live_heartbeats() == []
+    assert await database_sync_to_async(ConsolePresence.objects.count)() == 0
