@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import mimetypes
+import re
 from collections.abc import Iterable
 from functools import partial
 from typing import Any
@@ -78,11 +79,13 @@ def _record(
 
 NOTE_MAX_LENGTH = 2000
 BODY_MAX_LENGTH = 20000
+# Lone surrogates: a JSON text can carry them, UTF-8 (the database, a reply) cannot.
+_UNENCODABLE = re.compile("[\ud800-\udfff]")
 
 
 def _clean_text(value: str, *, limit: int) -> str:
     """Strip a text a user typed; refuse what the database or a console message could not carry."""
-    if "\x00" in value:
+    if "\x00" in value or _UNENCODABLE.search(value):
         raise InvalidInput(_("The text contains a character that is not allowed."))
     value = value.strip()
     if len(value) > limit:

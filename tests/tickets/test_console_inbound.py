@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 
 import pytest
 from channels.db import database_sync_to_async
@@ -12,7 +13,7 @@ from channels.db import database_sync_to_async
 from tests.tickets.test_console_socket import receive, technician_socket
 from tickets.console import consumers
 from tickets.console.inbound import MAX_MESSAGE_CHARS, message_decode
-from tickets.models import ConsolePresence
+from tickets.models import ConsolePresence, TicketEvent
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("require_redis_layer")]
 
@@ -65,3 +66,18 @@ async def test_a_socket_that_crashes_leaves_no_heartbeat_or_presence_behind(tech
         await asyncio.wait_for(communicator.future, timeout=5)
     assert live_heartbeats() == []
     assert await database_sync_to_async(ConsolePresence.objects.count)() == 0
+
+
+async def test_text_with_a_lone_surrogate_is_refused_like_nul_and_nothing_is_written(technician, make_ticket, caplog):
+    ticket = await database_sync_to_async(make_ticket)()
+    communicator, snapshot = await technician_socket(technician)
+    await communicator.send_to(
+        text_data=f'{{"type": "action", "request_id": "r\\udc00", "action": "note", "ticket": {ticket.number},'
+        f' "version": {ticket.last_event_id}, "body": "a\\ud800b"}}'
+    )
+    assert (await receive(communicator, "error"))["error"] == "The console did not understand that message."
+    assert await database_sync_to_async(TicketEvent.objects.filter(ticket=ticket).count)() == 1
+    await communicator.send_json_to({"type": "resync", "since": snapshot["cursor"]})
+    assert (await receive(communicator, "resync"))["events"] == []
+    assert [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR] == []
+    await communicator.disconnect()

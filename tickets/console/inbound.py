@@ -32,12 +32,14 @@ def nesting_exceeds(text: str, limit: int) -> bool:
 
 
 def message_decode(text: str | None) -> dict[str, Any] | None:
-    """The client's message, or None when it is not one the console can handle: too long, too deep, not JSON or
-    not a JSON object."""
+    """The client's message, or None when it is not one the console can handle: too long, too deep, not JSON, not
+    a JSON object, or holding text that cannot be encoded."""
     if not text or len(text) > MAX_MESSAGE_CHARS or nesting_exceeds(text, MAX_DEPTH):
         return None
     try:
         content = json.loads(text)
+        # A lone surrogate ("\ud800" in the JSON) decodes, but neither a reply nor the database can carry it.
+        json.dumps(content, ensure_ascii=False).encode("utf-8")
     except (ValueError, RecursionError):
         return None
     return content if isinstance(content, dict) else None
