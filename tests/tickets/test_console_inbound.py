@@ -12,7 +12,15 @@ from channels.db import database_sync_to_async
 
 from tests.tickets.test_console_socket import receive, technician_socket
 from tickets.console import consumers
-from tickets.console.inbound import MAX_MESSAGE_CHARS, message_decode
+from tickets.console.inbound import (
+    BURST,
+    MAX_MESSAGE_CHARS,
+    OVERRUNS_BEFORE_CLOSE,
+    RESYNC_COST,
+    MessageBudget,
+    Verdict,
+    message_decode,
+)
 from tickets.models import ConsolePresence, TicketEvent
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("require_redis_layer")]
@@ -80,4 +88,54 @@ async def test_text_with_a_lone_surrogate_is_refused_like_nul_and_nothing_is_wri
     await communicator.send_json_to({"type": "resync", "since": snapshot["cursor"]})
     assert (await receive(communicator, "resync"))["events"] == []
     assert [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR] == []
+    await communicator.disconnect()
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_budget_warns_once_then_drops_then_closes_and_forgives_a_client_that_calms_down():
+    clock = FakeClock()
+    budget = MessageBudget(rate=2, burst=4, clock=clock)
+    assert [budget.spend() for _ in range(4)] == [Verdict.ACCEPT] * 4
+    assert budget.spend() is Verdict.WARN
+    assert {budget.spend() for _ in range(OVERRUNS_BEFORE_CLOSE - 1)} == {Verdict.DROP}
+    clock.now += 0.5
+    assert budget.spend() is Verdict.ACCEPT
+    assert budget.spend() is Verdict.CLOSE
+    clock.now += 2
+    assert budget.spend() is Verdict.ACCEPT
+    assert budget.spend(3) is Verdict.ACCEPT
+    assert budget.spend() is Verdict.WARN
+
+
+async def test_a_flood_gets_one_error_then_the_socket_is_closed(technician, make_ticket):
+    ticket = await database_sync_to_async(make_ticket)()
+    communicator, _snapshot = await technician_socket(technician)
+    for _ in range(int(BURST) + OVERRUNS_BEFORE_CLOSE + 10):
+        await communicator.send_json_to({"type": "view", "ticket": ticket.number})
+    errors = []
+    while True:
+        output = await communicator.receive_output(timeout=5)
+        if output["type"] == "websocket.close":
+            break
+        message = json.loads(output["text"])
+        if message["type"] == "error":
+            errors.append(message)
+    assert output["code"] == 4429
+    assert [error["about"] for error in errors] == ["rate"]
+    assert errors[0]["error"] == "Too many messages: the console ignores them for a moment."
+    await communicator.disconnect()
+
+
+async def test_resyncs_cost_more_than_other_messages(technician):
+    communicator, snapshot = await technician_socket(technician)
+    for _ in range(int(BURST // RESYNC_COST) + 1):
+        await communicator.send_json_to({"type": "resync", "since": snapshot["cursor"]})
+    assert (await receive(communicator, "error"))["about"] == "rate"
     await communicator.disconnect()

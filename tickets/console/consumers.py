@@ -15,11 +15,12 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from helpdesk.realtime import CONSOLE_GROUP, console_session_group
 from tickets.console import presence
 from tickets.console.actions import bigint_or_none, console_action
-from tickets.console.inbound import message_decode
+from tickets.console.inbound import RESYNC_COST, MessageBudget, Verdict, message_decode
 from tickets.console.queue import console_snapshot, dumps
 from tickets.console.selectors import console_access_lost, console_me, console_missed, console_resync
 from tickets.selectors import event_cursor_latest
@@ -28,6 +29,7 @@ logger = logging.getLogger(__name__)
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
+CLOSE_TOO_MANY_MESSAGES = 4429
 
 
 def scope_language(scope: dict[str, Any]) -> str:
@@ -109,6 +111,7 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
 
     async def connect(self) -> None:
         self.delivered: set[int] = set()
+        self.budget = MessageBudget()
         user = self.scope.get("user")
         # Accepted first so the browser sees the close code and knows not to retry.
         await self.accept()
@@ -194,6 +197,8 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "heartbeat", "cursor": cursor, "server_time": timezone.now().isoformat()})
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if not await self._within_budget(1):
+            return
         content = message_decode(text_data)
         if content is None:
             await self._error(None)
@@ -218,12 +223,23 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
         else:
             await self._error(kind)
 
-    async def _error(self, kind: Any) -> None:
+    async def _error(self, kind: Any, message: str | None = None) -> None:
         with translation.override(getattr(self, "language", settings.LANGUAGE_CODE)):
-            message = _("The console did not understand that message.")
-        await self.send_json({"type": "error", "about": kind if isinstance(kind, str) else None, "error": message})
+            text = _(message or "The console did not understand that message.")
+        await self.send_json({"type": "error", "about": kind if isinstance(kind, str) else None, "error": text})
+
+    async def _within_budget(self, cost: float) -> bool:
+        verdict = self.budget.spend(cost)
+        if verdict is Verdict.WARN:
+            await self._error("rate", gettext_noop("Too many messages: the console ignores them for a moment."))
+        elif verdict is Verdict.CLOSE:
+            await self.close(code=CLOSE_TOO_MANY_MESSAGES)
+        return verdict is Verdict.ACCEPT
 
     async def _resync(self, content: dict[str, Any]) -> None:
+        # The message itself has paid one.
+        if not await self._within_budget(RESYNC_COST - 1):
+            return
         since = bigint_or_none(content.get("since"))
         if since is None:
             await self._error("resync")
