@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from helpdesk.middleware import accepts_uploads
 from tickets.exceptions import AlreadyClaimed, InvalidTransition, NotAllowed, StaleTicket, TicketError
 from tickets.filters import TicketFilter
 from tickets.forms import CommentForm, TicketActionForm, TicketCancelForm, TicketOpenForm, TicketReopenForm
@@ -102,6 +103,7 @@ def ticket_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
+@accepts_uploads
 def ticket_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     agency = user_agency(request.user)
     if agency is None:
@@ -270,6 +272,7 @@ def ticket_detail(request: AuthenticatedHttpRequest, number: int) -> HttpRespons
 
 @login_required
 @require_POST
+@accepts_uploads
 def ticket_comment_create(request: AuthenticatedHttpRequest, number: int) -> HttpResponse:
     ticket = _visible_ticket(request, number)
     form = CommentForm(request.POST, request.FILES)
