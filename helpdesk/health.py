@@ -9,14 +9,15 @@ healthcheck gets an answer even while Redis or PostgreSQL hangs.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
+import threading
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
-from django.db import connection
+from django.db import connection, connections
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -33,9 +34,39 @@ def _database_round_trip() -> dict[str, Any]:
     return {"vendor": connection.vendor}
 
 
+class _DatabaseProbe:
+    """One database round trip at a time, on a thread of its own with its own connection. A hung PostgreSQL holds
+    that thread, never the request's or the event loop's (a request waits for its own threads when it ends), and a
+    check made while a round trip hangs waits on that one instead of starting another."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.pending: concurrent.futures.Future[dict[str, Any]] | None = None
+
+    def start(self) -> concurrent.futures.Future[dict[str, Any]]:
+        with self.lock:
+            if self.pending is None or self.pending.done():
+                self.pending = concurrent.futures.Future()
+                threading.Thread(target=self._run, args=(self.pending,), name="healthz-database", daemon=True).start()
+            return self.pending
+
+    @staticmethod
+    def _run(future: concurrent.futures.Future[dict[str, Any]]) -> None:
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            future.set_result(_database_round_trip())
+        except Exception as error:
+            future.set_exception(error)
+        finally:
+            connections.close_all()
+
+
+_database_probe = _DatabaseProbe()
+
+
 async def database_check() -> dict[str, Any]:
-    # thread_sensitive: the query runs on the thread that owns this request's database connection.
-    return await sync_to_async(_database_round_trip, thread_sensitive=True)()
+    return await asyncio.wrap_future(_database_probe.start())
 
 
 async def _channel_discard(layer: Any, channel: str) -> None:

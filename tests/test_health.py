@@ -52,7 +52,8 @@ def test_healthy_when_database_and_channel_layer_answer(client):
 
 @pytest.mark.django_db
 def test_unreachable_database_is_503(client):
-    with mock.patch.object(connections["default"], "cursor", side_effect=OperationalError("connection refused")):
+    # The round trip runs on the check's own thread, with its own connection.
+    with mock.patch.object(health, "_database_round_trip", side_effect=OperationalError("connection refused")):
         response = client.get("/healthz")
     assert response.status_code == 503
     body = response.json()
