@@ -1,9 +1,10 @@
 """`/healthz`: the state of the database and the channel layer, 200 when all are healthy and 503 when not.
 
-The body names each check and its state, for example
-`{"status": "ok", "database": "ok", "channel_layer": "ok", "details": {...}}`; an unhealthy check's details name the
-error class only, never connection strings. Every check is bounded in time, so a load balancer or container
-healthcheck gets an answer even while Redis or PostgreSQL hangs.
+Anonymous callers (load balancers, the container healthcheck) get the overall state only: `{"status": "ok"}`. With
+the token of HELPDESK_HEALTH_TOKEN (`Authorization: Bearer <token>`) or a staff login, the body names each check and
+its state, for example `{"status": "ok", "database": "ok", "channel_layer": "ok", "details": {...}}`; an unhealthy
+check's details name the error class only, never connection strings. Every check is bounded in time, so a load
+balancer or container healthcheck gets an answer even while Redis or PostgreSQL hangs.
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import hmac
 import threading
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.db import connection, connections
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
@@ -105,6 +108,15 @@ async def _run(check: Check) -> tuple[str, dict[str, Any]]:
     return "ok", details
 
 
+async def _may_read_details(request: HttpRequest) -> bool:
+    token = settings.HELPDESK_HEALTH_TOKEN
+    offered = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    if token and offered and hmac.compare_digest(offered.encode(), token.encode()):
+        return True
+    user = await request.auser()
+    return user.is_active and user.is_staff
+
+
 @never_cache
 @require_GET
 async def healthz(request: HttpRequest) -> JsonResponse:
@@ -115,4 +127,8 @@ async def healthz(request: HttpRequest) -> JsonResponse:
         if body[name] != "ok":
             body["status"] = "error"
     body["details"] = details
-    return JsonResponse(body, status=200 if body["status"] == "ok" else 503)
+    status = 200 if body["status"] == "ok" else 503
+    if not await _may_read_details(request):
+        # The vendor, the layer's class and which dependency failed help an attacker more than a load balancer.
+        body = {"status": body["status"]}
+    return JsonResponse(body, status=status)

@@ -209,6 +209,10 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
 }
 
+# /healthz names each check and its details only for staff and for callers with this token
+# (`Authorization: Bearer <token>`); everyone else gets the overall state.
+HELPDESK_HEALTH_TOKEN = os.environ.get("HELPDESK_HEALTH_TOKEN", "")
+
 # Live console: how often each socket gets the newest cursor (and refreshes its presence), and how many missed events
 # a resync replays before it sends a fresh snapshot instead.
 HELPDESK_CONSOLE_HEARTBEAT_SECONDS = float(os.environ.get("HELPDESK_CONSOLE_HEARTBEAT_SECONDS", "5"))
