@@ -209,6 +209,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
 }
 
+# A resolved ticket the requester neither confirms nor reopens closes itself after this many working days.
+HELPDESK_AUTOCLOSE_WORKING_DAYS = int(os.environ.get("HELPDESK_AUTOCLOSE_WORKING_DAYS", "5"))
+
 # /healthz names each check and its details only for staff and for callers with this token
 # (`Authorization: Bearer <token>`); everyone else gets the overall state.
 HELPDESK_HEALTH_TOKEN = os.environ.get("HELPDESK_HEALTH_TOKEN", "")

@@ -10,16 +10,19 @@ from collections.abc import Iterable
 from functools import partial
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from escalation.calendar import WorkingCalendar
 from escalation.sla import sla_deadlines
 from helpdesk import realtime
 from tickets.exceptions import AlreadyClaimed, InvalidInput, NotAllowed, StaleTicket
-from tickets.lifecycle import priority_for, transition_guard
+from tickets.lifecycle import REQUESTER, SYSTEM, TECHNICIAN, priority_for, transition_guard
 from tickets.models import (
     Agency,
     Attachment,
@@ -373,16 +376,15 @@ def ticket_set_status(
     expected_event_id: int | None = None,
     now: dt.datetime | None = None,
 ) -> Ticket:
-    """Move a ticket along its lifecycle. Technicians may make any allowed move; agency staff may only confirm a
-    fix (close), reopen a resolved ticket, or cancel their own agency's open ticket."""
+    """Move a ticket along its lifecycle, as far as the lifecycle lets the actor's side: technicians work the
+    ticket; agency staff confirm a fix (close), reopen it, or cancel their own agency's open ticket."""
     now = now or timezone.now()
     ticket = _lock(ticket, expected_event_id)
     _require_party(actor, ticket)
     if status not in Status.values:
         raise InvalidInput(_("Unknown status."))
     reopening = ticket.status == Status.RESOLVED and status == Status.IN_PROGRESS
-    if not user_is_technician(actor) and not (reopening or status in (Status.CLOSED, Status.CANCELLED)):
-        raise NotAllowed()
+    transition_guard(ticket.status, status, mover=TECHNICIAN if user_is_technician(actor) else REQUESTER)
     note = _clean_text(note, limit=NOTE_MAX_LENGTH)
     before = _set_status(ticket, status, now)
     after: dict[str, Any] = {"status": ticket.status}
@@ -450,3 +452,41 @@ def ticket_set_priority(
         now=now,
     )
     return ticket
+
+
+def ticket_autoclose_due(*, now: dt.datetime) -> int:
+    """Close, as the helpdesk, every resolved ticket left unanswered for HELPDESK_AUTOCLOSE_WORKING_DAYS working days:
+    counted from its last public event (the fix, or a reply since). Return how many closed. The escalation worker
+    calls it on every pass; each ticket closes in a transaction of its own."""
+    calendar = WorkingCalendar()
+    quiet_for = settings.HELPDESK_AUTOCLOSE_WORKING_DAYS * calendar.day_length
+    # Working time never runs faster than the clock: a ticket quiet for less wall time cannot be due.
+    candidates = (
+        Ticket.objects.filter(status=Status.RESOLVED)
+        .annotate(quiet_since=Max("events__created_at", filter=Q(events__public=True)))
+        .filter(quiet_since__lte=now - quiet_for)
+        .values_list("pk", "quiet_since")
+    )
+    due = [pk for pk, quiet_since in candidates if calendar.add(quiet_since, quiet_for) <= now]
+    return sum(_autoclose(ticket_id=pk, quiet_for=quiet_for, calendar=calendar, now=now) for pk in due)
+
+
+@transaction.atomic
+def _autoclose(*, ticket_id: int, quiet_for: dt.timedelta, calendar: WorkingCalendar, now: dt.datetime) -> bool:
+    ticket = _lock(ticket_id, None)
+    quiet_since = ticket.events.filter(public=True).aggregate(latest=Max("created_at"))["latest"]
+    # Answered, reopened or closed since the worker looked.
+    if ticket.status != Status.RESOLVED or quiet_since is None or calendar.add(quiet_since, quiet_for) > now:
+        return False
+    transition_guard(ticket.status, Status.CLOSED, mover=SYSTEM)
+    before = _set_status(ticket, Status.CLOSED, now)
+    _record(
+        ticket,
+        kind=TicketEvent.Kind.CLOSED,
+        actor=None,
+        channel=Channel.SYSTEM,
+        before=before,
+        after={"status": ticket.status, "unanswered_working_days": settings.HELPDESK_AUTOCLOSE_WORKING_DAYS},
+        now=now,
+    )
+    return True

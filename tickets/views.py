@@ -210,6 +210,8 @@ def _event_sentence(event: TicketEvent) -> str:
     if kind == TicketEvent.Kind.RESOLVED:
         return _("%(actor)s marked the ticket as resolved.") % names
     if kind == TicketEvent.Kind.CLOSED:
+        if "unanswered_working_days" in after:
+            return _("The ticket closed itself: the fix was not answered in time.")
         return _("%(actor)s confirmed the fix and closed the ticket.") % names
     if kind == TicketEvent.Kind.REOPENED:
         return _("%(actor)s reopened the ticket.") % names
@@ -255,6 +257,7 @@ def _render_detail(
         "now": timezone.now(),
         "can_comment": ticket.is_open or ticket.status == Status.RESOLVED,
         "can_confirm": not technician and ticket.status == Status.RESOLVED,
+        "autoclose_days": settings.HELPDESK_AUTOCLOSE_WORKING_DAYS,
         "can_cancel": not technician and ticket.is_open,
         "comment_form": comment_form or CommentForm(),
         "close_form": close_form or TicketActionForm(initial=version),
