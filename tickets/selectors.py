@@ -98,6 +98,14 @@ def event_message(event: TicketEvent) -> dict[str, Any]:
     }
 
 
+def event_note(event: TicketEvent, *, technician: bool) -> str:
+    """The text a person wrote with a change, for whoever reads the timeline. A status note is written to the agency
+    (the console labels it so); a priority change's reason is for colleagues and stays with the technicians."""
+    after = event.after or {}
+    note = after.get("note") or (after.get("reason") if technician else "")
+    return str(note or "")
+
+
 def event_list_since(*, cursor: int, limit: int) -> list[TicketEvent]:
     return list(
         TicketEvent.objects.filter(pk__gt=cursor)

@@ -29,6 +29,7 @@ from tickets.models import Channel, Comment, Priority, Status, Ticket, TicketEve
 from tickets.selectors import (
     attachment_list_for,
     comment_list_for,
+    event_note,
     ticket_list_for,
     ticket_timeline,
     user_agency,
@@ -220,13 +221,13 @@ def _event_sentence(event: TicketEvent) -> str:
     return _("%(actor)s: %(change)s.") % {**names, "change": event.get_kind_display()}
 
 
-def _timeline(ticket: Ticket, user: Any) -> list[TimelineEntry]:
+def _timeline(ticket: Ticket, user: Any, *, technician: bool) -> list[TimelineEntry]:
     comments = {comment.pk: comment for comment in comment_list_for(ticket=ticket, user=user)}
     return [
         TimelineEntry(
             event=event,
             sentence=_event_sentence(event),
-            note=str((event.after or {}).get("note") or (event.after or {}).get("reason") or ""),
+            note=event_note(event, technician=technician),
             comment=comments.get(int((event.after or {}).get("comment_id") or 0)),
         )
         for event in ticket_timeline(ticket=ticket, user=user)
@@ -249,7 +250,7 @@ def _render_detail(
     technician = user_is_technician(user)
     context = {
         "ticket": ticket,
-        "timeline": _timeline(ticket, user),
+        "timeline": _timeline(ticket, user, technician=technician),
         "attachments": attachment_list_for(ticket=ticket, user=user),
         "is_technician": technician,
         "console_url": CONSOLE_URL,
