@@ -23,6 +23,13 @@ def user_agency(user: User | AnonymousUser) -> Agency | None:
     return membership.agency if membership is not None else None
 
 
+def agency_suspended(user: User | AnonymousUser) -> bool:
+    """Whether the user acts for an agency whose access is suspended (inactive): refused everywhere an agency's
+    staff act. A technician keeps working that agency's tickets."""
+    agency = user_agency(user)
+    return agency is not None and not agency.active and not user_is_technician(user)
+
+
 def ticket_list_for(user: User | AnonymousUser) -> QuerySet[Ticket]:
     """The tickets a user may see: all for a technician, their agency's for agency staff, none for anyone else."""
     tickets = Ticket.objects.select_related("agency", "service", "team", "assignee", "requester")

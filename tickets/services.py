@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from escalation.calendar import WorkingCalendar
 from escalation.sla import sla_deadlines
 from helpdesk import realtime
-from tickets.exceptions import AlreadyClaimed, InvalidInput, NotAllowed, StaleTicket
+from tickets.exceptions import AgencySuspended, AlreadyClaimed, InvalidInput, NotAllowed, StaleTicket
 from tickets.lifecycle import REQUESTER, SYSTEM, TECHNICIAN, priority_for, transition_guard
 from tickets.models import (
     Agency,
@@ -117,6 +117,8 @@ def _require_party(user: User, ticket: Ticket) -> None:
     agency = user_agency(user)
     if agency is None or agency.pk != ticket.agency_id:
         raise NotAllowed()
+    if not agency.active:
+        raise AgencySuspended()
 
 
 def _set_status(ticket: Ticket, target: str, now: dt.datetime) -> dict[str, Any]:
@@ -165,6 +167,8 @@ def ticket_open(
         agency = user_agency(requester) if requester is not None else None
     if agency is None:
         raise InvalidInput(_("The ticket must belong to an agency."))
+    if not agency.active:
+        raise AgencySuspended()
     priority = priority_for(impact=impact, urgency=urgency)
     deadlines = sla_deadlines(priority=priority, start=now)
     ticket = Ticket.objects.create(

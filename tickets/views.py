@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from functools import wraps
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib import messages
@@ -15,18 +16,26 @@ from django.contrib.auth.models import User
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.db.models import TextChoices
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from helpdesk.middleware import accepts_uploads
-from tickets.exceptions import AlreadyClaimed, InvalidTransition, NotAllowed, StaleTicket, TicketError
+from tickets.exceptions import (
+    AgencySuspended,
+    AlreadyClaimed,
+    InvalidTransition,
+    NotAllowed,
+    StaleTicket,
+    TicketError,
+)
 from tickets.filters import TicketFilter
 from tickets.forms import CommentForm, TicketActionForm, TicketCancelForm, TicketOpenForm, TicketReopenForm
 from tickets.models import Channel, Comment, Priority, Status, Ticket, TicketEvent
 from tickets.selectors import (
+    agency_suspended,
     attachment_list_for,
     comment_list_for,
     event_note,
@@ -58,6 +67,18 @@ def _no_role_message() -> str:
     )
 
 
+def agency_active_required[View: Callable[..., HttpResponseBase]](view: View) -> View:
+    """Refuse, with the reason, agency staff whose agency's access is suspended."""
+
+    @wraps(view)
+    def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if agency_suspended(request.user):
+            return _forbidden(request, str(AgencySuspended.default_message))
+        return view(request, *args, **kwargs)
+
+    return cast(View, checked)
+
+
 def _visible_ticket(request: AuthenticatedHttpRequest, number: int) -> Ticket:
     return get_object_or_404(ticket_list_for(request.user), number=number)
 
@@ -81,6 +102,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@agency_active_required
 @require_safe
 def ticket_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     technician = user_is_technician(request.user)
@@ -103,6 +125,7 @@ def ticket_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 @login_required
+@agency_active_required
 @require_http_methods(["GET", "HEAD", "POST"])
 @accepts_uploads
 def ticket_new(request: AuthenticatedHttpRequest) -> HttpResponse:
@@ -269,12 +292,14 @@ def _render_detail(
 
 
 @login_required
+@agency_active_required
 @require_safe
 def ticket_detail(request: AuthenticatedHttpRequest, number: int) -> HttpResponse:
     return _render_detail(request, _visible_ticket(request, number))
 
 
 @login_required
+@agency_active_required
 @require_POST
 @accepts_uploads
 def ticket_comment_create(request: AuthenticatedHttpRequest, number: int) -> HttpResponse:
@@ -328,6 +353,7 @@ def _status_action(
 
 
 @login_required
+@agency_active_required
 @require_POST
 def ticket_close_view(request: AuthenticatedHttpRequest, number: int) -> HttpResponse:
     return _status_action(
@@ -341,6 +367,7 @@ def ticket_close_view(request: AuthenticatedHttpRequest, number: int) -> HttpRes
 
 
 @login_required
+@agency_active_required
 @require_POST
 def ticket_reopen_view(request: AuthenticatedHttpRequest, number: int) -> HttpResponse:
     return _status_action(
@@ -354,6 +381,7 @@ def ticket_reopen_view(request: AuthenticatedHttpRequest, number: int) -> HttpRe
 
 
 @login_required
+@agency_active_required
 @require_POST
 def ticket_cancel_view(request: AuthenticatedHttpRequest, number: int) -> HttpResponse:
     return _status_action(
@@ -367,6 +395,7 @@ def ticket_cancel_view(request: AuthenticatedHttpRequest, number: int) -> HttpRe
 
 
 @login_required
+@agency_active_required
 @require_safe
 def attachment_download(request: AuthenticatedHttpRequest, number: int, attachment_id: int) -> FileResponse:
     ticket = _visible_ticket(request, number)
