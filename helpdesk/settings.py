@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "tickets",
     "escalation",
     "hotline",
+    "security",
 ]
 
 MIDDLEWARE = [

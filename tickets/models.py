@@ -131,7 +131,7 @@ class Ticket(models.Model):
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="tickets", verbose_name=_("team"))
     requester = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="requested_tickets",
@@ -148,7 +148,7 @@ class Ticket(models.Model):
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.NEW, db_index=True)
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="assigned_tickets",
@@ -183,7 +183,8 @@ class Ticket(models.Model):
 
 
 class TicketEvent(models.Model):
-    """One change to a ticket. Append-only: its id is the global cursor the live console replays from."""
+    """One change to a ticket. Append-only: its id is the global cursor the live console replays from. The people
+    it names are protected from deletion (they are deactivated instead), so the log reads the same forever."""
 
     class Kind(models.TextChoices):
         OPENED = "opened", _("Opened")
@@ -201,7 +202,7 @@ class TicketEvent(models.Model):
     kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="+",
@@ -234,7 +235,7 @@ class TicketEvent(models.Model):
 class Comment(models.Model):
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="comments", verbose_name=_("ticket"))
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("author")
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("author")
     )
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices, default=Channel.WEB)
     body = models.TextField(_("text"))
@@ -270,7 +271,7 @@ class Attachment(models.Model):
     size = models.PositiveBigIntegerField(_("size"))
     content_type = models.CharField(_("content type"), max_length=100)
     uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("uploaded by")
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("uploaded by")
     )
     created_at = models.DateTimeField(_("created at"))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from tickets.models import Agency, Attachment, Comment, Team, Ticket, TicketEvent
 
@@ -14,6 +14,16 @@ def user_is_technician(user: User | AnonymousUser) -> bool:
     if not user.is_authenticated or not user.is_active:
         return False
     return Team.objects.filter(members=user).exists()
+
+
+def user_has_history(user: User) -> bool:
+    """Whether the user appears in the record of any ticket: such a user is deactivated, never deleted."""
+    return (
+        TicketEvent.objects.filter(actor=user).exists()
+        or Ticket.objects.filter(Q(requester=user) | Q(assignee=user)).exists()
+        or Comment.objects.filter(author=user).exists()
+        or Attachment.objects.filter(uploaded_by=user).exists()
+    )
 
 
 def user_agency(user: User | AnonymousUser) -> Agency | None:
