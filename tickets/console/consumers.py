@@ -23,6 +23,7 @@ from tickets.console.actions import bigint_or_none, console_action
 from tickets.console.inbound import RESYNC_COST, MessageBudget, Verdict, message_decode
 from tickets.console.queue import console_snapshot, dumps
 from tickets.console.selectors import console_access_lost, console_me, console_missed, console_resync
+from tickets.console.sockets import console_user_group
 from tickets.selectors import event_cursor_latest
 
 logger = logging.getLogger(__name__)
@@ -128,6 +129,7 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
         self.session_key = self.scope["session"].session_key or ""
         self.session_group = console_session_group(self.session_key)
         await self.channel_layer.group_add(self.session_group, self.channel_name)
+        await self.channel_layer.group_add(console_user_group(user.pk), self.channel_name)
         self.joined = True
         snapshot = await database_sync_to_async(console_snapshot)(me=self.me)
         # Gap repair: events up to `checked` are known delivered; `previous` is the last heartbeat's cursor.
@@ -154,6 +156,7 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
         try:
             await self.channel_layer.group_discard(CONSOLE_GROUP, self.channel_name)
             await self.channel_layer.group_discard(self.session_group, self.channel_name)
+            await self.channel_layer.group_discard(console_user_group(self.user.pk), self.channel_name)
         except Exception:
             logger.warning("Could not leave the console group", exc_info=True)
         try:
@@ -280,7 +283,7 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
         await self.send(text_data=_last_event.text(key, lambda: dumps({**message, "type": "event"})))
 
     async def console_close(self, message: dict[str, Any]) -> None:
-        """The session this socket was opened with has logged out."""
+        """The session this socket was opened with has logged out, or its user's password has changed."""
         await self.close(code=CLOSE_UNAUTHENTICATED)
 
     async def console_presence(self, message: dict[str, Any]) -> None:
