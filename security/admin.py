@@ -1,10 +1,12 @@
 """Accounts in the admin. Users who have acted on tickets are deactivated, never deleted: the event log names them,
-and must read the same after any admin action."""
+and must read the same after any admin action. Locked-out logins are unlocked here too."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from axes.admin import AccessAttemptAdmin
+from axes.models import AccessAttempt
 from django.contrib import admin, messages
 from django.contrib.admin.options import ActionLocation
 from django.contrib.auth.admin import UserAdmin
@@ -45,3 +47,21 @@ class HelpdeskUserAdmin(UserAdmin):
             user.save(update_fields=["is_active"])
             self.log_change(request, user, [{"changed": {"fields": ["is_active"]}}])
         self.message_user(request, _("Users deactivated: %(count)d.") % {"count": len(users)}, messages.SUCCESS)
+
+
+admin.site.unregister(AccessAttempt)
+
+
+@admin.register(AccessAttempt)
+class LoginAttemptAdmin(AccessAttemptAdmin):
+    """django-axes' failed logins per account and address; a locked one is unlocked by forgetting its failures."""
+
+    actions = [*AccessAttemptAdmin.actions, "unlock"]
+
+    @admin.action(description=gettext_lazy("Unlock: forget the failed logins of the selected rows"),
+                  permissions=["delete"])
+    def unlock(self, request: HttpRequest, queryset: QuerySet[AccessAttempt]) -> None:
+        attempts = list(queryset)
+        self.log_deletions(request, attempts)
+        queryset.delete()
+        self.message_user(request, _("Unlocked: %(count)d.") % {"count": len(attempts)}, messages.SUCCESS)
