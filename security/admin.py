@@ -16,6 +16,8 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from security.models import SecurityEvent
+from tickets.admin import ReadOnlyMixin
 from tickets.selectors import user_has_history
 
 admin.site.unregister(User)
@@ -65,3 +67,15 @@ class LoginAttemptAdmin(AccessAttemptAdmin):
         self.log_deletions(request, attempts)
         queryset.delete()
         self.message_user(request, _("Unlocked: %(count)d.") % {"count": len(attempts)}, messages.SUCCESS)
+
+
+@admin.register(SecurityEvent)
+class SecurityEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """The audit trail, for the duty manager to read; nobody writes it here."""
+
+    list_display = ["created_at", "kind", "username", "actor", "address"]
+    list_filter = ["kind"]
+    list_select_related = ["actor"]
+    search_fields = ["username", "actor__username", "=address"]
+    date_hierarchy = "created_at"
+    fields = ["created_at", "kind", "username", "actor", "address", "user_agent", "details"]

@@ -7,3 +7,6 @@ from django.utils.translation import gettext_lazy as _
 class SecurityConfig(AppConfig):
     name = "security"
     verbose_name = _("Security")
+
+    def ready(self) -> None:
+        from security import signals  # noqa: F401 (connects the receivers)
