@@ -1,4 +1,5 @@
-"""Keeps the request at hand for the audit receivers, and records what an admin request changed."""
+"""Keeps the request at hand for the audit receivers, records what an admin request changed, and keeps a used login
+session alive (idle expiry)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from django.utils import timezone
 
 from security.context import current_request
 from security.services import security_admin_changes_record
+from security.sessions import session_touch
 
 
 class SecurityAuditMiddleware:
@@ -32,3 +34,15 @@ class SecurityAuditMiddleware:
             )
             security_admin_changes_record(request=request, entries=list(entries))
         return response
+
+
+class IdleSessionMiddleware:
+    """A logged-in user's request renews their session, which SessionMiddleware then saves with a new expiry."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated:
+            session_touch(session=request.session, now=timezone.now())
+        return self.get_response(request)

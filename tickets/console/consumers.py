@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from helpdesk.realtime import CONSOLE_GROUP, console_session_group
+from security.sessions import session_touch_by_key
 from tickets.console import presence
 from tickets.console.actions import bigint_or_none, console_action
 from tickets.console.inbound import RESYNC_COST, MessageBudget, Verdict, message_decode
@@ -260,6 +261,8 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
             language=self.language,
         )
         await self.send_json({"type": "action.result", "request_id": content.get("request_id"), **result.as_json()})
+        # Working in the console is using the session: it must not expire as idle.
+        await database_sync_to_async(session_touch_by_key)(session_key=self.session_key, now=timezone.now())
 
     async def _presence(self, kind: str, content: dict[str, Any]) -> None:
         number = bigint_or_none(content.get("ticket"))
