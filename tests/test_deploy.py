@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import re
 import secrets
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,6 +15,7 @@ import yaml
 from channels.db import database_sync_to_async
 from django.contrib.sessions.models import Session
 
+from tests.test_settings import python_in
 from tests.tickets.test_console_socket import receive, technician_socket
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,15 +48,7 @@ def test_check_deploy_is_clean_with_the_documented_production_settings():
     environment = compose_web_environment(env_file())
     assert environment["DJANGO_SSL_REDIRECT"] == "1"
     assert environment["DJANGO_BEHIND_PROXY"] == "1"
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT,
-        env={"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT), **environment},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = python_in(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], environment)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
 
@@ -69,10 +59,8 @@ def settings_with(env: dict[str, str]) -> dict:
         "'browser_close': s.SESSION_EXPIRE_AT_BROWSER_CLOSE, 'subdomains': s.SECURE_HSTS_INCLUDE_SUBDOMAINS, "
         "'preload': s.SECURE_HSTS_PRELOAD}))"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60, check=True,
-        env={"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT), "DJANGO_SECRET_KEY": "k", **env},
-    )
+    result = python_in(["-c", code], {"DJANGO_SECRET_KEY": "k", **env})
+    assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
 

@@ -182,7 +182,22 @@ class Ticket(models.Model):
         return self.status in OPEN_STATUSES
 
 
-class TicketEvent(models.Model):
+class AppendOnlyModel(models.Model):
+    """A record written once: saving it again or deleting it raises."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise ValueError(f"{self._meta.object_name} rows are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError(f"{self._meta.object_name} rows are append-only.")
+
+
+class TicketEvent(AppendOnlyModel):
     """One change to a ticket. Append-only: its id is the global cursor the live console replays from. The people
     it names are protected from deletion (they are deactivated instead), so the log reads the same forever."""
 
@@ -222,14 +237,6 @@ class TicketEvent(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.kind} {self.ticket_id}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None and not self._state.adding:
-            raise ValueError("Ticket events are append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValueError("Ticket events are append-only.")
 
 
 class Comment(models.Model):
