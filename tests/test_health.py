@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import socket
 import time
 from unittest import mock
 
@@ -163,3 +165,64 @@ def test_staff_read_the_details_and_other_users_do_not(client, staff, technician
     body = client.get("/healthz").json()
     assert body["database"] == "ok"
     assert body["details"]["channel_layer"]["backend"]
+
+
+@pytest.fixture
+def beat(settings):
+    from django.utils import timezone
+
+    from escalation.heartbeat import worker_beat
+
+    settings.HELPDESK_WORKER_STALE_SECONDS = 30
+
+    def at(seconds_ago: float) -> None:
+        worker_beat(name="worker-1", now=timezone.now() - dt.timedelta(seconds=seconds_ago))
+
+    return at
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_fresh_worker_is_reported_with_its_last_beat_and_lag(monitor, beat):
+    beat(1)
+    body = monitor.get("/healthz").json()
+    assert body["status"] == "ok"
+    assert body["worker"] == "ok"
+    worker = body["details"]["worker"]
+    assert 1 <= worker["last_beat_age"] < 10
+    assert worker["lag"] == 0.0
+    assert worker["workers"][0]["name"] == "worker-1"
+    answer = monitor.get("/healthz?worker=1")
+    assert answer.status_code == 200
+    assert set(answer.json()) == {"status", "worker", "details"}
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(("seconds_ago", "state"), [(31, "stale"), (None, "missing")])
+def test_a_stale_or_missing_worker_is_reported_but_the_web_stays_healthy(monitor, beat, seconds_ago, state):
+    if seconds_ago is not None:
+        beat(seconds_ago)
+    response = monitor.get("/healthz")
+    assert response.status_code == 200
+    assert response.json()["status"] == "ok"
+    assert response.json()["worker"] == state
+
+    worker_check = monitor.get("/healthz?worker=1")
+    assert worker_check.status_code == 503
+    assert worker_check.json()["status"] == "error"
+    assert worker_check.json()["worker"] == state
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_check_of_a_host_looks_at_that_hosts_workers(monitor, beat):
+    beat(1)
+    assert monitor.get("/healthz", {"worker": "1", "host": socket.gethostname()}).status_code == 200
+    assert monitor.get("/healthz", {"worker": "1", "host": "another-host"}).status_code == 503
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_check_is_503_when_the_database_is_down(monitor, beat):
+    beat(1)
+    with mock.patch.object(health, "_worker_status", side_effect=OperationalError("connection refused")):
+        response = monitor.get("/healthz?worker=1")
+    assert response.status_code == 503
+    assert response.json()["details"]["worker"] == {"error": "OperationalError"}

@@ -11,9 +11,12 @@
   const t = (key) => stringsNode.getAttribute(`data-${key}`) || key;
   const fmt = (template, values) => template.replace(/%\((\w+)\)s/g, (_, name) => String(values[name] ?? ""));
   const nameOf = (obj) => (obj ? (lang === "ar" ? obj.name_ar : obj.name_en) || obj.name_en || "" : "");
-  const statusLabel = (status) => t(`status-${String(status).replaceAll("_", "-")}`);
-  const priorityLabel = (priority) => t(`priority-${priority}`);
-  const channelLabel = (channel) => t(`channel-${channel}`);
+  // Choice labels come from the server in the page's language (tickets/sentences.py), never copied here.
+  const labels = config.labels || {};
+  const labelOf = (kind) => (value) => (labels[kind] || {})[String(value)] ?? String(value ?? "");
+  const statusLabel = labelOf("status");
+  const priorityLabel = labelOf("priority");
+  const channelLabel = labelOf("channel");
 
   const dateFormat = (() => {
     try {
@@ -73,15 +76,20 @@
     state.queue.get(number) || (state.panelData && state.panelData.ticket.number === number ? state.panelData.ticket : null);
 
   // ---- Urgency and countdowns -------------------------------------------------------------------------------
+  // The target that runs: the response until it is met (responded_at), then the resolution. A paused clock
+  // (sla_paused_at) counts nothing, so a paused ticket sorts after every running one.
   const slaTarget = (row) => {
-    if (!row.acknowledged_at && row.response_due_at) return { kind: "response", due: Date.parse(row.response_due_at) };
-    if (row.resolution_due_at) return { kind: "resolution", due: Date.parse(row.resolution_due_at) };
+    if (!row.responded_at && row.response_due_at) return { kind: "response", due: Date.parse(row.response_due_at) };
+    if (row.resolution_due_at) {
+      const warn = row.resolution_warning_at ? Date.parse(row.resolution_warning_at) : null;
+      return { kind: "resolution", due: Date.parse(row.resolution_due_at), warn };
+    }
     return null;
   };
 
   const urgencyKey = (row) => {
     const target = slaTarget(row);
-    return target ? target.due : Number.POSITIVE_INFINITY;
+    return target && !row.sla_paused_at ? target.due : Number.POSITIVE_INFINITY;
   };
 
   const compareRows = (a, b) => urgencyKey(a) - urgencyKey(b) || a.priority - b.priority || a.number - b.number;
@@ -101,11 +109,12 @@
     const target = slaTarget(row);
     if (!target) return { level: "none", kind: "", text: t("no-target") };
     const kind = t(target.kind);
-    if (row.status === "waiting") return { level: "paused", kind, text: t("paused") };
+    if (row.sla_paused_at) return { level: "paused", kind, text: t("paused") };
     const left = target.due - now;
     if (left < 0) return { level: "breached", kind, text: fmt(t("overdue"), { time: duration(left) }) };
     const window = target.due - Date.parse(row.opened_at);
-    const level = window > 0 && left <= window * 0.25 ? "warn" : "ok";
+    const warning = target.warn ? now >= target.warn : window > 0 && left <= window * 0.25;
+    const level = warning ? "warn" : "ok";
     return { level, kind, text: fmt(t("due-in"), { time: duration(left) }) };
   };
 
@@ -138,7 +147,7 @@
     const button = el("button", "q-row");
     button.type = "button";
     button.dataset.number = String(number);
-    button.dataset.newLabel = t("status-new");
+    button.dataset.newLabel = statusLabel("new");
     const badge = el("span", "q-priority");
     badge.append(el("span", "c-badge"));
     const subject = el("span", "q-subject");
@@ -605,8 +614,9 @@
     setText($("fact-team"), nameOf(row.team));
     setText($("fact-assignee"), row.assignee ? row.assignee.name : t("unassigned"));
     setText($("fact-opened"), `${formatDate(row.opened_at)} · ${fmt(t("via"), { channel: channelLabel(row.channel) })}`);
-    setText($("fact-response"), row.acknowledged_at ? `${formatDate(row.response_due_at)} ✓` : formatDate(row.response_due_at));
-    setText($("fact-resolution"), formatDate(row.resolution_due_at));
+    const paused = row.sla_paused_at ? ` · ${t("paused")}` : "";
+    setText($("fact-response"), row.responded_at ? `${formatDate(row.response_due_at)} ✓` : `${formatDate(row.response_due_at)}${paused}`);
+    setText($("fact-resolution"), `${formatDate(row.resolution_due_at)}${paused}`);
     paintActions(row);
   };
 
@@ -650,43 +660,12 @@
     timeline.replaceChildren(...[...(data.timeline || [])].reverse().map(timelineItem));
   };
 
-  const actorName = (item) => {
-    if (item.actor) return item.actor.name;
-    return item.channel === "phone" || item.channel === "sms" ? t("caller") : t("someone");
-  };
-
-  const timelineSentence = (item) => {
-    const actor = actorName(item);
-    const before = item.before || {};
-    const after = item.after || {};
-    switch (item.kind) {
-      case "opened": return fmt(t("ev-opened"), { actor });
-      case "commented":
-        return fmt(t(item.comment && item.comment.internal ? "ev-commented-internal" : "ev-commented-public"), { actor });
-      case "acknowledged": return fmt(t("ev-acknowledged"), { actor });
-      case "assigned":
-        if (!after.assignee) return fmt(t("ev-unassigned"), { actor });
-        if (item.actor && after.assignee.id === item.actor.id) return fmt(t("ev-claimed"), { actor });
-        return fmt(t("ev-assigned"), { actor, assignee: after.assignee.name });
-      case "status_changed":
-        return fmt(t("ev-status-changed"), { actor, from: statusLabel(before.status), to: statusLabel(after.status) });
-      case "priority_changed":
-        return fmt(t("ev-priority-changed"), {
-          actor, from: priorityLabel(before.priority), to: priorityLabel(after.priority),
-        });
-      case "resolved": return fmt(t("ev-resolved"), { actor });
-      case "closed": return fmt(t("ev-closed"), { actor });
-      case "reopened": return fmt(t("ev-reopened"), { actor });
-      case "cancelled": return fmt(t("ev-cancelled"), { actor });
-      default: return fmt(t("ev-other"), { actor });
-    }
-  };
-
   const timelineItem = (item) => {
     const internal = !item.public || (item.comment && item.comment.internal);
     const li = el("li", internal ? "is-internal" : "");
     li.dataset.kind = item.kind;
-    const text = el("p", "tl-text", timelineSentence(item));
+    // The sentence is told by the server in the page's language (tickets/sentences.py).
+    const text = el("p", "tl-text", item.sentence);
     if (internal) text.append(el("span", "tl-tag", t("internal")));
     li.append(text);
     li.append(el("p", "tl-meta", `${formatDate(item.created_at)} · ${fmt(t("via"), { channel: channelLabel(item.channel) })}`));

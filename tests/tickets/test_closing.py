@@ -21,9 +21,10 @@ from tickets.services import (
 )
 
 QATAR = ZoneInfo("Asia/Qatar")
-# Sunday 29 November 2026, 10:00 in Doha: five working days of 07:00-14:00 end on Sunday 6 December at 10:00.
+# Resolved on Sunday 29 November 2026 in Doha: the five whole working days after it are Monday to Thursday and the
+# next Sunday, so the ticket closes itself as that Sunday ends.
 RESOLVED_AT = dt.datetime(2026, 11, 29, 10, 0, tzinfo=QATAR)
-DUE_AT = dt.datetime(2026, 12, 6, 10, 0, tzinfo=QATAR)
+DUE_AT = dt.datetime(2026, 12, 7, 0, 0, tzinfo=QATAR)
 
 
 @pytest.fixture
@@ -97,8 +98,9 @@ def test_a_reply_after_the_fix_starts_the_wait_again(resolved, staff, settings):
     answered_at = dt.datetime(2026, 12, 1, 9, 0, tzinfo=QATAR)
     ticket_comment(ticket=resolved, author=staff, body="Still slow on floor 2.", now=answered_at)
     assert ticket_autoclose_due(now=DUE_AT) == 0
-    # From Tuesday 09:00: five working days end the next Tuesday at 09:00.
-    assert ticket_autoclose_due(now=dt.datetime(2026, 12, 8, 9, 0, tzinfo=QATAR)) == 1
+    # Answered on Tuesday: Wednesday, Thursday, Sunday, Monday and Tuesday are the five working days after it.
+    assert ticket_autoclose_due(now=dt.datetime(2026, 12, 8, 23, 59, tzinfo=QATAR)) == 0
+    assert ticket_autoclose_due(now=dt.datetime(2026, 12, 9, 0, 0, tzinfo=QATAR)) == 1
 
 
 @pytest.mark.django_db

@@ -17,14 +17,13 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from helpdesk.realtime import CONSOLE_GROUP, console_session_group
 from security.sessions import session_touch_by_key
 from tickets.console import presence
 from tickets.console.actions import bigint_or_none, console_action
 from tickets.console.inbound import RESYNC_COST, MessageBudget, Verdict, message_decode
+from tickets.console.publish import CONSOLE_GROUP, console_session_group, console_user_group
 from tickets.console.queue import console_snapshot, dumps
 from tickets.console.selectors import console_access_lost, console_me, console_missed, console_resync
-from tickets.console.sockets import console_user_group
 from tickets.selectors import event_cursor_latest
 
 logger = logging.getLogger(__name__)
