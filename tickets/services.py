@@ -30,6 +30,7 @@ from escalation.clock import (
     pauses_to_json,
 )
 from escalation.policies import sla_policy_for
+from notifications.services import notifications_on_event
 from tickets.console import publish
 from tickets.exceptions import AlreadyClaimed, InvalidInput, NotAllowed, StaleTicket
 from tickets.lifecycle import priority_for, transition_guard
@@ -86,6 +87,7 @@ def _record(
     )
     ticket.last_event_id = event.pk
     ticket.save()
+    notifications_on_event(ticket=ticket, event=event)
     transaction.on_commit(partial(publish.publish_ticket_event, event_id=event.pk))
     return event
 
