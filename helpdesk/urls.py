@@ -7,6 +7,7 @@ from helpdesk.health import healthz
 
 urlpatterns = [
     path("", include("tickets.urls")),
+    path("", include("notifications.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("console/", include("tickets.console.urls")),

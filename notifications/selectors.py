@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
@@ -25,6 +27,16 @@ def watcher_candidates(*, ticket: Ticket) -> QuerySet[User]:
         .exclude(pk=ticket.requester_id or 0)
         .order_by("first_name", "last_name", "username")
     )
+
+
+def watcher_context(*, ticket: Ticket) -> dict[str, Any]:
+    """What the agency ticket page shows of its watchers: the list and the form to add a colleague."""
+    from notifications.forms import WatcherForm
+
+    return {
+        "watchers": watcher_list(ticket=ticket),
+        "watcher_form": WatcherForm(candidates=watcher_candidates(ticket=ticket)),
+    }
 
 
 def rule_recipients(*, rule: Rule, ticket: Ticket, event: TicketEvent) -> list[User]:

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from notifications.selectors import watcher_context
 from tickets.exceptions import AlreadyClaimed, InvalidTransition, NotAllowed, StaleTicket, TicketError
 from tickets.filters import TicketFilter
 from tickets.forms import CommentForm, TicketActionForm, TicketCancelForm, TicketOpenForm, TicketReopenForm
@@ -190,6 +191,7 @@ def _render_detail(
         "close_form": close_form or TicketActionForm(initial=version),
         "reopen_form": reopen_form or TicketReopenForm(initial=version),
         "cancel_form": cancel_form or TicketCancelForm(initial=version),
+        **({} if technician else watcher_context(ticket=ticket)),
     }
     return render(request, "tickets/detail.html", context, status=status)
 
