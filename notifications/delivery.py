@@ -15,6 +15,7 @@ import time
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Min
 
 from hotline.backends import OutboundMessage, PhoneSendError, phone_backend
 from notifications.mail import notification_email, notification_sms_text
@@ -43,6 +44,11 @@ def notifications_deliver_due(*, now: dt.datetime, limit: int = 50) -> int:
             notification=notification, error=error, now=now + dt.timedelta(seconds=time.monotonic() - started)
         )
     return tried
+
+
+def notifications_next_attempt_at() -> dt.datetime | None:
+    """When the earliest pending notification may be tried, so the worker knows how long it may sleep."""
+    return Notification.objects.filter(state=Notification.State.PENDING).aggregate(due=Min("next_attempt_at"))["due"]
 
 
 @transaction.atomic

@@ -34,6 +34,7 @@ from notifications.services import notifications_on_event
 from tickets.console import publish
 from tickets.exceptions import AlreadyClaimed, InvalidInput, NotAllowed, StaleTicket
 from tickets.lifecycle import priority_for, transition_guard
+from tickets.live import publish as live_publish
 from tickets.models import (
     Agency,
     Attachment,
@@ -89,6 +90,8 @@ def _record(
     ticket.save()
     notifications_on_event(ticket=ticket, event=event)
     transaction.on_commit(partial(publish.publish_ticket_event, event_id=event.pk))
+    if public:
+        transaction.on_commit(partial(live_publish.publish_agency_event, event_id=event.pk))
     return event
 
 
