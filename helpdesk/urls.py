@@ -8,6 +8,7 @@ from helpdesk.health import healthz
 urlpatterns = [
     path("", include("tickets.urls")),
     path("", include("notifications.urls")),
+    path("", include("notifications.password_reset")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("console/", include("tickets.console.urls")),
