@@ -3,9 +3,6 @@ it, what it carries (its own agency's public events only) and when it closes."""
 
 from __future__ import annotations
 
-import asyncio
-from typing import Any
-
 import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
@@ -14,11 +11,11 @@ from django.test import Client
 
 from helpdesk.asgi import application
 from tests.factories import staff_of
+from tests.tickets.test_console_hardening import closed_with
+from tests.tickets.test_console_socket import ORIGIN, WAIT, receive
 from tickets.models import AgencyMembership
 from tickets.services import ticket_claim, ticket_comment, ticket_open
 
-ORIGIN = (b"origin", b"http://127.0.0.1:8000")
-WAIT = 5
 QUIET = 0.5
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("require_redis_layer")]
@@ -41,26 +38,6 @@ async def open_socket(user=None) -> tuple[WebsocketCommunicator, Client | None]:
     connected, _detail = await communicator.connect(timeout=WAIT)
     assert connected
     return communicator, client
-
-
-async def receive(communicator: WebsocketCommunicator, kind: str) -> dict[str, Any]:
-    async def wait() -> dict[str, Any]:
-        while True:
-            message = await communicator.receive_json_from(timeout=WAIT)
-            if message["type"] == kind:
-                return message
-
-    return await asyncio.wait_for(wait(), timeout=WAIT)
-
-
-async def closed_with(communicator: WebsocketCommunicator) -> int:
-    async def wait() -> int:
-        while True:
-            output = await communicator.receive_output(timeout=WAIT)
-            if output["type"] == "websocket.close":
-                return output["code"]
-
-    return await asyncio.wait_for(wait(), timeout=WAIT)
 
 
 async def test_anonymous_socket_is_closed_with_4401():
