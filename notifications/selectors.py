@@ -48,7 +48,10 @@ def rule_recipients(*, rule: Rule, ticket: Ticket, event: TicketEvent) -> list[U
         assigned_id = ((event.after or {}).get("assignee") or {}).get("id")
         people = [User.objects.filter(pk=int(assigned_id)).first() if assigned_id else None]
     else:
-        people = [ticket.requester, *(watcher.user for watcher in watcher_list(ticket=ticket))]
+        # Only while they are still staff of the ticket's agency: one who moved on no longer sees the ticket.
+        members = set(AgencyMembership.objects.filter(agency_id=ticket.agency_id).values_list("user_id", flat=True))
+        requester_side = [ticket.requester, *(watcher.user for watcher in watcher_list(ticket=ticket))]
+        people = [person for person in requester_side if person is not None and person.pk in members]
     seen: set[int] = set()
     recipients = []
     for person in people:

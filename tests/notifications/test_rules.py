@@ -4,10 +4,12 @@ delivery retries and never sends twice."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.core import mail
-from django.db import transaction
+from django.db import connections, transaction
 
 from escalation.models import ContactProfile
 from hotline.backends import LocmemBackend, PhoneSendError
@@ -223,3 +225,36 @@ def test_retries_stop_after_the_last_attempt(service, staff, settings):
     notification = Notification.objects.get()
     assert (notification.state, notification.attempts) == ("failed", 3)
     assert "refused" in notification.last_error
+
+
+@pytest.mark.django_db
+def test_a_watcher_who_left_the_agency_is_no_longer_told(service, staff, agency, other_agency, technician):
+    colleague = staff_of(agency, username="colleague")
+    ticket = open_ticket(service, staff)
+    watcher_add(ticket=ticket, actor=staff, user=colleague, now=NOW)
+    staff_of(other_agency, username="colleague")
+    Notification.objects.all().delete()
+    services.ticket_claim(ticket=ticket, technician=technician, now=NOW)
+    services.ticket_comment(ticket=ticket, author=technician, body="Checking.", now=NOW)
+    assert queued() == [("staff", "email", ["reply"])]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_at_once_send_each_notification_once(service, staff):
+    for _ in range(12):
+        open_ticket(service, staff)
+    start = threading.Barrier(2)
+
+    def worker() -> int:
+        try:
+            start.wait()
+            return deliver()
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        tried = sum(pool.map(lambda _: worker(), range(2)))
+    assert tried == 12
+    subjects = sorted(message.subject for message in mail.outbox)
+    assert len(subjects) == 12 == len(set(subjects))
+    assert set(Notification.objects.values_list("state", flat=True)) == {"sent"}
