@@ -14,6 +14,8 @@ from django.http import HttpResponse
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
+from security.requests import client_address
+
 
 def _over_limit(key: str, *, limit: int, seconds: int) -> bool:
     """Count one request against `key` in a fixed window; True once more than `limit` were counted."""
@@ -53,7 +55,7 @@ class PasswordResetView(auth_views.PasswordResetView):
     html_email_template_name = "registration/password_reset_email.html"
 
     def get_form_kwargs(self) -> dict[str, Any]:
-        return {**super().get_form_kwargs(), "client": self.request.META.get("REMOTE_ADDR", "")}
+        return {**super().get_form_kwargs(), "client": client_address(self.request) or ""}
 
     def form_valid(self, form: Any) -> HttpResponse:
         # The link in the mail names the site's public address, never the request's Host header.

@@ -95,6 +95,12 @@ def _priority_changed(event: TicketEvent, actor: str) -> str:
     }
 
 
+def _closed(event: TicketEvent, actor: str) -> str:
+    if "unanswered_working_days" in (event.after or {}):
+        return _("The ticket closed itself: the fix was not answered in time.")
+    return _("%(actor)s confirmed the fix and closed the ticket.") % {"actor": actor}
+
+
 # How a page left (escalation.models.Page.Channel; tickets does not import the escalation app).
 _PAGE_CHANNELS: dict[str, Promise] = {"sms": gettext_lazy("SMS"), "voice": gettext_lazy("Voice call")}
 _PAGE_OUTCOMES: dict[str, Promise] = {
@@ -125,7 +131,7 @@ SENTENCES: dict[str, Sentence] = {
     TicketEvent.Kind.STATUS_CHANGED: _status_changed,
     TicketEvent.Kind.PRIORITY_CHANGED: _priority_changed,
     TicketEvent.Kind.RESOLVED: _says(gettext_lazy("%(actor)s marked the ticket as resolved.")),
-    TicketEvent.Kind.CLOSED: _says(gettext_lazy("%(actor)s confirmed the fix and closed the ticket.")),
+    TicketEvent.Kind.CLOSED: _closed,
     TicketEvent.Kind.REOPENED: _says(gettext_lazy("%(actor)s reopened the ticket.")),
     TicketEvent.Kind.CANCELLED: _says(gettext_lazy("%(actor)s cancelled the ticket.")),
     TicketEvent.Kind.PAGE_ATTEMPT: _page_attempt,

@@ -151,8 +151,8 @@ def test_a_burst_is_one_message_that_waits_for_the_rest(service, staff, technici
     assert "Confirm the fix" in message.alternatives[0].content
     assert f"/tickets/{ticket.number}/#confirm-heading" in message.body
     # Once tried, a row takes no more events: the next change makes a new message.
-    services.ticket_close(ticket=ticket, actor=technician, now=LATER)
-    assert queued(state=Notification.State.PENDING) == [("staff", "email", ["closed"])]
+    services.ticket_comment(ticket=ticket, author=technician, body="Anything else?", now=LATER)
+    assert queued(state=Notification.State.PENDING) == [("staff", "email", ["reply"])]
 
 
 @pytest.mark.django_db

@@ -10,7 +10,6 @@ from django.conf import settings
 from django.test import Client
 
 from helpdesk.asgi import application
-from tests.factories import staff_of
 from tests.tickets.test_console_hardening import closed_with
 from tests.tickets.test_console_socket import ORIGIN, WAIT, receive
 from tickets.models import AgencyMembership
@@ -90,7 +89,7 @@ async def test_moving_to_another_agency_closes_the_socket(staff, other_agency, s
     settings.HELPDESK_CONSOLE_HEARTBEAT_SECONDS = 0.2
     communicator, _ = await open_socket(staff)
     await receive(communicator, "hello")
-    await sync_to_async(staff_of)(other_agency, username=staff.username)
+    await sync_to_async(AgencyMembership.objects.filter(user=staff).update)(agency=other_agency)
     assert await closed_with(communicator) == 4403
     await communicator.disconnect()
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from tickets.console.actions import bigint_or_none
 from tickets.console.consumers import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED
-from tickets.console.publish import console_session_group
+from tickets.console.publish import console_session_group, console_user_group
 from tickets.live.publish import agency_group
 from tickets.live.selectors import live_access_lost, live_agency_id, live_cursor, live_since
 
@@ -42,7 +42,12 @@ class AgencyTicketsConsumer(AsyncJsonWebsocketConsumer):
             return
         self.user, self.agency_id = user, agency_id
         self.session_key = self.scope["session"].session_key or ""
-        self.groups_joined = (agency_group(agency_id), console_session_group(self.session_key))
+        # The session's and the user's groups are the ones logout and a password change close.
+        self.groups_joined = (
+            agency_group(agency_id),
+            console_session_group(self.session_key),
+            console_user_group(user.pk),
+        )
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
         cursor = await database_sync_to_async(live_cursor)(agency_id=agency_id)
@@ -90,5 +95,5 @@ class AgencyTicketsConsumer(AsyncJsonWebsocketConsumer):
         )
 
     async def console_close(self, message: dict[str, Any]) -> None:
-        """The session this socket was opened with has logged out."""
+        """The session this socket was opened with has logged out, or its user's password changed."""
         await self.close(code=CLOSE_UNAUTHENTICATED)
