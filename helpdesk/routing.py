@@ -3,5 +3,6 @@
 from __future__ import annotations
 
 from tickets.console.routing import websocket_urlpatterns as console_websocket_urlpatterns
+from tickets.live.routing import websocket_urlpatterns as live_websocket_urlpatterns
 
-websocket_urlpatterns: list = [*console_websocket_urlpatterns]
+websocket_urlpatterns: list = [*console_websocket_urlpatterns, *live_websocket_urlpatterns]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -58,6 +59,7 @@ INSTALLED_APPS = [
     "tickets",
     "escalation",
     "hotline",
+    "notifications",
     "axes",
     "security",
 ]
@@ -296,3 +298,37 @@ HELPDESK_PAGE_RETRY_SECONDS = float(os.environ.get("HELPDESK_PAGE_RETRY_SECONDS"
 HELPDESK_PAGE_SEND_TIMEOUT_SECONDS = float(os.environ.get("HELPDESK_PAGE_SEND_TIMEOUT_SECONDS", "15"))
 # /healthz calls the escalation worker stale when no worker has beaten for this many seconds.
 HELPDESK_WORKER_STALE_SECONDS = float(os.environ.get("HELPDESK_WORKER_STALE_SECONDS", "30"))
+
+# E-mail (notifications, password reset): EMAIL_BACKEND is a dotted backend path or a short name (the console
+# backend prints mails); the SMTP variables only matter for smtp.
+_EMAIL_BACKENDS = {
+    "console": "django.core.mail.backends.console.EmailBackend",
+    "smtp": "django.core.mail.backends.smtp.EmailBackend",
+    "locmem": "django.core.mail.backends.locmem.EmailBackend",
+}
+_email_backend = os.environ.get("EMAIL_BACKEND", "console")
+MAILERS: dict[str, dict[str, Any]] = {"default": {"BACKEND": _EMAIL_BACKENDS.get(_email_backend, _email_backend)}}
+if MAILERS["default"]["BACKEND"] == _EMAIL_BACKENDS["smtp"]:
+    MAILERS["default"]["OPTIONS"] = {
+        "host": os.environ.get("EMAIL_HOST", "localhost"),
+        "port": int(os.environ.get("EMAIL_PORT", "25")),
+        "username": os.environ.get("EMAIL_HOST_USER", ""),
+        "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
+        "use_tls": env_bool("EMAIL_USE_TLS", False),
+        "use_ssl": env_bool("EMAIL_USE_SSL", False),
+        "timeout": float(os.environ.get("EMAIL_TIMEOUT", "15")),
+    }
+# The longest one mail may take to leave, beyond which the worker may try it again.
+HELPDESK_MAIL_SEND_SECONDS = float(os.environ.get("EMAIL_TIMEOUT", "15"))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "helpdesk@localhost")
+# The domain of the Message-IDs that thread a ticket's mails; the host of HELPDESK_PUBLIC_URL when empty.
+HELPDESK_MAIL_DOMAIN = os.environ.get("HELPDESK_MAIL_DOMAIN", "")
+# Notifications wait this long for the rest of a burst on the same ticket, then leave as one message; a failed one
+# is tried again after HELPDESK_NOTIFY_RETRY_SECONDS, doubling each time, up to HELPDESK_NOTIFY_MAX_ATTEMPTS.
+HELPDESK_NOTIFY_DELAY_SECONDS = float(os.environ.get("HELPDESK_NOTIFY_DELAY_SECONDS", "30"))
+HELPDESK_NOTIFY_RETRY_SECONDS = float(os.environ.get("HELPDESK_NOTIFY_RETRY_SECONDS", "60"))
+HELPDESK_NOTIFY_MAX_ATTEMPTS = int(os.environ.get("HELPDESK_NOTIFY_MAX_ATTEMPTS", "6"))
+# Password reset: at most this many requests per e-mail address and per client address in each window.
+HELPDESK_PASSWORD_RESET_PER_EMAIL = int(os.environ.get("HELPDESK_PASSWORD_RESET_PER_EMAIL", "3"))
+HELPDESK_PASSWORD_RESET_PER_CLIENT = int(os.environ.get("HELPDESK_PASSWORD_RESET_PER_CLIENT", "10"))
+HELPDESK_PASSWORD_RESET_WINDOW_SECONDS = int(os.environ.get("HELPDESK_PASSWORD_RESET_WINDOW_SECONDS", "3600"))

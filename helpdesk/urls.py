@@ -9,11 +9,13 @@ from tickets.forms import LoginForm
 
 urlpatterns = [
     path("", include("tickets.urls")),
-    # django.contrib.auth.urls without the password reset pages: they need outgoing mail, which is not configured.
+    path("", include("notifications.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(authentication_form=LoginForm), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password_change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password_change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    # The password reset pages, rate-limited, mail the link (notifications.password_reset).
+    path("", include("notifications.password_reset")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("console/", include("tickets.console.urls")),
     path("hotline/", include("hotline.urls")),

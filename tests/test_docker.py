@@ -44,9 +44,9 @@ def compose() -> dict:
     return yaml.safe_load((DOCKER / "compose.yaml").read_text())
 
 
-def test_compose_runs_postgres_redis_web_and_worker_each_with_a_healthcheck(compose):
+def test_compose_runs_postgres_redis_web_worker_and_a_mail_catcher_each_with_a_healthcheck(compose):
     services = compose["services"]
-    assert set(services) == {"postgres", "redis", "web", "worker"}
+    assert set(services) == {"postgres", "redis", "web", "worker", "mailpit"}
     assert services["postgres"]["image"].startswith("postgres:16")
     assert services["redis"]["image"].startswith("redis:7")
     for name, service in services.items():
@@ -74,6 +74,16 @@ def test_worker_runs_the_escalation_worker_from_the_web_image_once_the_web_is_he
     assert worker["depends_on"]["web"] == {"condition": "service_healthy"}
     assert worker["healthcheck"]["test"] == ["CMD", "python", "/app/docker/healthcheck.py", "--worker"]
     assert "ports" not in worker
+
+
+def test_mail_goes_to_the_mail_catcher_whose_inbox_is_on_loopback(compose):
+    environment = compose["services"]["web"]["environment"]
+    assert (environment["EMAIL_BACKEND"], environment["EMAIL_HOST"], environment["EMAIL_PORT"]) == (
+        "${EMAIL_BACKEND:-smtp}",
+        "${EMAIL_HOST:-mailpit}",
+        "${EMAIL_PORT:-1025}",
+    )
+    assert compose["services"]["mailpit"]["ports"] == ["127.0.0.1:${MAILPIT_HTTP_PORT:-8025}:8025"]
 
 
 def test_every_compose_variable_is_documented_in_env_example():

@@ -34,9 +34,11 @@ from escalation.clock import (
 )
 from escalation.policies import sla_policy_for
 from escalation.sla import WORKING_WEEK
+from notifications.services import notifications_on_event
 from tickets.console import publish
 from tickets.exceptions import AgencySuspended, AlreadyClaimed, InvalidInput, NotAllowed, StaleTicket
 from tickets.lifecycle import REQUESTER, SYSTEM, TECHNICIAN, priority_for, transition_guard
+from tickets.live import publish as live_publish
 from tickets.models import (
     Agency,
     Attachment,
@@ -90,7 +92,10 @@ def _record(
     )
     ticket.last_event_id = event.pk
     ticket.save()
+    notifications_on_event(ticket=ticket, event=event)
     transaction.on_commit(partial(publish.publish_ticket_event, event_id=event.pk))
+    if public:
+        transaction.on_commit(partial(live_publish.publish_agency_event, event_id=event.pk))
     return event
 
 

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from helpdesk.middleware import accepts_uploads
+from notifications.selectors import watcher_context
 from tickets.exceptions import (
     AgencySuspended,
     AlreadyClaimed,
@@ -217,6 +218,7 @@ def _render_detail(
         "close_form": close_form or TicketActionForm(initial=version),
         "reopen_form": reopen_form or TicketReopenForm(initial=version),
         "cancel_form": cancel_form or TicketCancelForm(initial=version),
+        **({} if technician else watcher_context(ticket=ticket)),
     }
     return render(request, "tickets/detail.html", context, status=status)
 
