@@ -7,14 +7,25 @@ import pytest
 import requests
 from requests.adapters import BaseAdapter
 
+from escalation.models import ContactProfile
 from hotline import twilio_api
+from hotline.backends import TwilioBackend
 from hotline.ratelimit import rate_reset
-from tests.factories import AgencyFactory, ServiceFactory
-from tests.hotline.twilio import ACCOUNT_SID, AUTH_TOKEN, HOTLINE_NUMBER, PUBLIC_URL
+from tests.factories import AgencyFactory, ServiceFactory, technician_of
+from tests.hotline.twilio import (
+    ACCOUNT_SID,
+    AUTH_TOKEN,
+    HOTLINE_NUMBER,
+    PUBLIC_URL,
+    FakeTwilioHttp,
+    call_resource,
+    message_resource,
+)
 from tickets.models import AgencyMembership
 
 STAFF_PHONE = "+97455123456"
 OTHER_STAFF_PHONE = "+97455000111"
+ALICE_MOBILE = "+97455000001"
 
 
 @pytest.fixture(autouse=True)
@@ -77,3 +88,28 @@ def pin_agency(db):
     agency.set_hotline_pin("2468")
     agency.save()
     return agency
+
+
+class InjectedTwilio(TwilioBackend):
+    """The Twilio backend as the outbox builds it (no arguments), talking to the fake API of the running test."""
+
+    http: FakeTwilioHttp
+
+    def __init__(self) -> None:
+        super().__init__(http_client=self.http)
+
+
+@pytest.fixture
+def fake_twilio(settings):
+    """Pages leave through the Twilio backend, whose HTTP client is a fake of Twilio's REST API."""
+    InjectedTwilio.http = FakeTwilioHttp([(201, message_resource()), (201, call_resource())] * 3)
+    settings.HELPDESK_PHONE_BACKEND = "tests.hotline.conftest.InjectedTwilio"
+    return InjectedTwilio.http
+
+
+@pytest.fixture
+def alice(team):
+    """An on-call technician of the team, paged in Arabic on her mobile."""
+    alice = technician_of(team, username="alice", first_name="Alice", last_name="Al-Marri")
+    ContactProfile.objects.create(user=alice, mobile=ALICE_MOBILE, language="ar", page_by_sms=True, page_by_voice=True)
+    return alice

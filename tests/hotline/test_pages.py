@@ -9,41 +9,27 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from escalation.models import ContactProfile, Page
+from escalation.models import Page
 from escalation.outbox import outbox_deliver_due, page_enqueue, page_text
-from hotline.backends import TwilioBackend
 from hotline.models import HotlineCall
-from tests.factories import technician_of
-from tests.hotline.test_twilio_backend import API, FakeTwilioHttp, call_resource, message_resource
-from tests.hotline.twilio import HOTLINE_NUMBER, PUBLIC_URL, heard, payload, says, sign, twilio_post, verbs
+from tests.hotline.conftest import ALICE_MOBILE
+from tests.hotline.twilio import (
+    API,
+    HOTLINE_NUMBER,
+    PUBLIC_URL,
+    call_resource,
+    heard,
+    message_resource,
+    payload,
+    says,
+    sign,
+    twilio_post,
+    verbs,
+)
 from tickets.models import Channel, Level, Status, TicketEvent
 
 T0 = dt.datetime(2026, 11, 29, 3, 0, tzinfo=dt.UTC)  # 06:00 in Qatar
 MINUTE = dt.timedelta(minutes=1)
-ALICE_MOBILE = "+97455000001"
-
-
-class InjectedTwilio(TwilioBackend):
-    """The Twilio backend as the outbox builds it (no arguments), talking to the fake API of the running test."""
-
-    http: FakeTwilioHttp
-
-    def __init__(self) -> None:
-        super().__init__(http_client=self.http)
-
-
-@pytest.fixture
-def twilio_api(settings):
-    InjectedTwilio.http = FakeTwilioHttp([(201, message_resource()), (201, call_resource())] * 3)
-    settings.HELPDESK_PHONE_BACKEND = "tests.hotline.test_pages.InjectedTwilio"
-    return InjectedTwilio.http
-
-
-@pytest.fixture
-def alice(team):
-    alice = technician_of(team, username="alice", first_name="Alice", last_name="Al-Marri")
-    ContactProfile.objects.create(user=alice, mobile=ALICE_MOBILE, language="ar", page_by_sms=True, page_by_voice=True)
-    return alice
 
 
 @pytest.fixture
@@ -77,10 +63,10 @@ def press(client, root: ET.Element, key: str) -> ET.Element:
 
 
 @pytest.mark.django_db
-def test_pages_leave_through_twilio_once_with_our_script_url(p1, alice, twilio_api):
+def test_pages_leave_through_twilio_once_with_our_script_url(p1, alice, fake_twilio):
     page_alice(p1, alice)
     assert outbox_deliver_due(now=T0) == 2
-    sms, call = twilio_api.requests
+    sms, call = fake_twilio.requests
     assert (sms.url, sms.data["To"], sms.data["From"]) == (f"{API}/Messages.json", ALICE_MOBILE, HOTLINE_NUMBER)
     assert f"ACK {p1.number}" in sms.data["Body"]
     assert sms.data["StatusCallback"] == f"{PUBLIC_URL}/hotline/status/"
@@ -92,16 +78,16 @@ def test_pages_leave_through_twilio_once_with_our_script_url(p1, alice, twilio_a
     assert (page.state, page.provider_id) == (Page.State.SENT, "CA" + "b" * 32)
 
     assert outbox_deliver_due(now=T0 + MINUTE) == 0
-    assert len(twilio_api.requests) == 2  # nothing is sent again
+    assert len(fake_twilio.requests) == 2  # nothing is sent again
 
 
 @pytest.mark.django_db
-def test_a_5xx_from_twilio_is_retried_by_the_backend_then_sent_once(p1, alice, twilio_api):
-    twilio_api.answers = [(500, {"code": 20500, "message": "Internal", "status": 500}), (201, message_resource()),
+def test_a_5xx_from_twilio_is_retried_by_the_backend_then_sent_once(p1, alice, fake_twilio):
+    fake_twilio.answers = [(500, {"code": 20500, "message": "Internal", "status": 500}), (201, message_resource()),
                           (201, call_resource())]
     page_alice(p1, alice)
     assert outbox_deliver_due(now=T0) == 2
-    assert [request.url.rsplit("/", 1)[1] for request in twilio_api.requests] == [
+    assert [request.url.rsplit("/", 1)[1] for request in fake_twilio.requests] == [
         "Messages.json", "Messages.json", "Calls.json"
     ]
     assert set(Page.objects.values_list("state", flat=True)) == {Page.State.SENT}

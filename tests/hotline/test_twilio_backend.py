@@ -4,51 +4,22 @@ requests, one immediate retry on a 5xx, no retry of what Twilio refused, nothing
 from __future__ import annotations
 
 import json
-import logging
-from dataclasses import dataclass
 
 import pytest
 from django.test import override_settings
-from twilio.http import HttpClient
-from twilio.http.response import Response
 
 from hotline.backends import OutboundMessage, PhoneSendError, TwilioBackend, phone_backend
-from tests.hotline.twilio import ACCOUNT_SID, AUTH_TOKEN, HOTLINE_NUMBER, PUBLIC_URL
-
-API = f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}"
-TECH_MOBILE = "+97455876543"
-
-
-@dataclass(frozen=True)
-class Sent:
-    method: str
-    url: str
-    data: dict
-    auth: tuple[str, str] | None
-
-
-class FakeTwilioHttp(HttpClient):
-    """Answers like Twilio's REST API, from a list of (status, body) in order, and records every request."""
-
-    def __init__(self, answers: list[tuple[int, dict]]) -> None:
-        super().__init__(logging.getLogger("tests.twilio"), is_async=False)
-        self.answers = list(answers)
-        self.requests: list[Sent] = []
-
-    def request(self, method, uri, params=None, data=None, headers=None, auth=None, timeout=None,
-                allow_redirects=False):
-        self.requests.append(Sent(method=method, url=uri, data=dict(data or {}), auth=auth))
-        status, body = self.answers.pop(0)
-        return Response(status, json.dumps(body))
-
-
-def message_resource(sid: str = "SM" + "a" * 32) -> dict:
-    return {"sid": sid, "account_sid": ACCOUNT_SID, "status": "queued", "to": TECH_MOBILE, "from": HOTLINE_NUMBER}
-
-
-def call_resource(sid: str = "CA" + "b" * 32) -> dict:
-    return {"sid": sid, "account_sid": ACCOUNT_SID, "status": "queued", "to": TECH_MOBILE, "from": HOTLINE_NUMBER}
-
+from tests.hotline.twilio import (
+    ACCOUNT_SID,
+    API,
+    AUTH_TOKEN,
+    HOTLINE_NUMBER,
+    PUBLIC_URL,
+    TECH_MOBILE,
+    FakeTwilioHttp,
+    call_resource,
+    message_resource,
+)
 
 SERVER_ERROR = (503, {"code": 20503, "message": "Service unavailable", "status": 503})
 INVALID_NUMBER = (400, {"code": 21211, "message": "The 'To' number is not a valid phone number.", "status": 400})

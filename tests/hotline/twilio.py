@@ -4,12 +4,15 @@ the TwiML answers parsed as XML."""
 from __future__ import annotations
 
 import json
+import logging
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from twilio.http import HttpClient
+from twilio.http.response import Response
 from twilio.request_validator import RequestValidator
 
 PUBLIC_URL = "https://helpdesk.example.gov.qa"
@@ -17,6 +20,8 @@ AUTH_TOKEN = "test-auth-token-0123456789abcdef"  # noqa: S105 (tests only)
 ACCOUNT_SID = "AC00000000000000000000000000000000"
 HOTLINE_NUMBER = "+97444990000"
 PAYLOADS = Path(__file__).parent / "payloads"
+API = f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}"
+TECH_MOBILE = "+97455876543"
 
 
 def payload(name: str, **overrides: str) -> dict[str, str]:
@@ -127,3 +132,34 @@ class Call:
 
     def voicemail_done(self) -> ET.Element:
         return self.post(self.action("Record"), self._params("gather_digits", Digits="#"))
+
+
+@dataclass(frozen=True)
+class Sent:
+    method: str
+    url: str
+    data: dict
+    auth: tuple[str, str] | None
+
+
+class FakeTwilioHttp(HttpClient):
+    """Answers like Twilio's REST API, from a list of (status, body) in order, and records every request."""
+
+    def __init__(self, answers: list[tuple[int, dict]]) -> None:
+        super().__init__(logging.getLogger("tests.twilio"), is_async=False)
+        self.answers = list(answers)
+        self.requests: list[Sent] = []
+
+    def request(self, method, uri, params=None, data=None, headers=None, auth=None, timeout=None,
+                allow_redirects=False):
+        self.requests.append(Sent(method=method, url=uri, data=dict(data or {}), auth=auth))
+        status, body = self.answers.pop(0)
+        return Response(status, json.dumps(body))
+
+
+def message_resource(sid: str = "SM" + "a" * 32) -> dict:
+    return {"sid": sid, "account_sid": ACCOUNT_SID, "status": "queued", "to": TECH_MOBILE, "from": HOTLINE_NUMBER}
+
+
+def call_resource(sid: str = "CA" + "b" * 32) -> dict:
+    return {"sid": sid, "account_sid": ACCOUNT_SID, "status": "queued", "to": TECH_MOBILE, "from": HOTLINE_NUMBER}
