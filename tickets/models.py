@@ -161,6 +161,12 @@ class Ticket(models.Model):
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     response_due_at = models.DateTimeField(_("first response due"), null=True, blank=True, db_index=True)
     resolution_due_at = models.DateTimeField(_("resolution due"), null=True, blank=True, db_index=True)
+    # The SLA clock (escalation.clock). While `sla_paused_at` is set the due times keep their last value and mean
+    # nothing; `sla_pauses` lists the closed pauses as [start, end] ISO pairs, a cache of what the events record.
+    resolution_warning_at = models.DateTimeField(_("resolution warning"), null=True, blank=True, db_index=True)
+    responded_at = models.DateTimeField(_("responded at"), null=True, blank=True)
+    sla_paused_at = models.DateTimeField(_("SLA clock paused at"), null=True, blank=True)
+    sla_pauses = models.JSONField(_("SLA clock pauses"), default=list, blank=True)
     # The id of this ticket's newest event: the version a client's action is checked against.
     last_event_id = models.BigIntegerField(_("last event"), default=0)
 
