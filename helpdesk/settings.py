@@ -206,6 +206,8 @@ LOGGING = {
 # a resync replays before it sends a fresh snapshot instead.
 HELPDESK_CONSOLE_HEARTBEAT_SECONDS = float(os.environ.get("HELPDESK_CONSOLE_HEARTBEAT_SECONDS", "5"))
 HELPDESK_CONSOLE_RESYNC_LIMIT = int(os.environ.get("HELPDESK_CONSOLE_RESYNC_LIMIT", "1000"))
+# The longest a request waits for the channel layer to take one live message; a slower one is dropped.
+HELPDESK_PUBLISH_TIMEOUT_SECONDS = float(os.environ.get("HELPDESK_PUBLISH_TIMEOUT_SECONDS", "0.3"))
 
 # How pages and SMS leave: a dotted path, or one of the short names below.
 _PHONE_BACKENDS = {

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 import logging
+import socket
+import threading
+import time
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -8,6 +11,7 @@ from channels.layers import channel_layers, get_channel_layer
 from django.db import transaction
 
 from helpdesk import realtime
+from tests.tickets.test_web_intake import NEW_URL, form_data
 from tickets.models import Ticket, TicketEvent
 
 IN_MEMORY = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
@@ -44,6 +48,54 @@ def queued(layer, channel: str) -> int:
     return queue.qsize() if queue is not None else 0
 
 
+class SilentRedis:
+    """A loopback server that accepts connections, reads what it is sent and never answers: a hung Redis. After
+    `give_up_after` seconds it closes everything, so that a publish without a bound fails the test instead of hanging
+    it forever."""
+
+    def __init__(self, *, give_up_after: float) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.accepted: list[socket.socket] = []
+        self.closed = threading.Event()
+        self.give_up_after = give_up_after
+        threading.Thread(target=self._accept, daemon=True).start()
+        threading.Thread(target=self._give_up, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _address = self.listener.accept()
+            except OSError:
+                return
+            self.accepted.append(connection)
+
+    def _give_up(self) -> None:
+        self.closed.wait(self.give_up_after)
+        self.close()
+
+    def close(self) -> None:
+        self.closed.set()
+        self.listener.close()
+        for connection in self.accepted:
+            connection.close()
+
+    @property
+    def layers(self) -> dict:
+        return {
+            "default": {
+                "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+                "CONFIG": {"hosts": [{"address": f"redis://127.0.0.1:{self.port}/0", "socket_timeout": None}]},
+            }
+        }
+
+
+@pytest.fixture
+def silent_redis():
+    server = SilentRedis(give_up_after=10)
+    yield server
+    server.close()
+
 
 @pytest.mark.django_db(transaction=True)
 def test_event_is_published_only_after_commit(layer_settings, make_ticket):
@@ -76,4 +128,31 @@ def test_unreachable_channel_layer_loses_no_ticket(layer_settings, make_ticket, 
         ticket = make_ticket()
     assert Ticket.objects.filter(pk=ticket.pk).exists()
     assert TicketEvent.objects.filter(ticket=ticket).count() == 1
+    assert "Could not publish ticket event" in caplog.text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_hung_redis_costs_a_web_ticket_at_most_the_publish_timeout(
+    layer_settings, silent_redis, settings, client, staff, service, caplog
+):
+    settings.HELPDESK_PUBLISH_TIMEOUT_SECONDS = 0.2
+    client.force_login(staff)
+
+    def post(subject: str) -> float:
+        started = time.monotonic()
+        response = client.post(NEW_URL, form_data(service, subject=subject))
+        elapsed = time.monotonic() - started
+        assert response.status_code == 302
+        return elapsed
+
+    layer_settings(IN_MEMORY)
+    usual = post("Printer queue stuck")
+    layer_settings(silent_redis.layers)
+    with caplog.at_level(logging.WARNING, logger="helpdesk.realtime"):
+        hung = post("Correspondence system rejects logins")
+
+    assert silent_redis.accepted, "the channel layer never reached the silent Redis"
+    # The hung Redis adds at most the timeout (with a margin for a busy machine) to what the same POST usually costs.
+    assert hung < usual + settings.HELPDESK_PUBLISH_TIMEOUT_SECONDS + 0.5
+    assert Ticket.objects.filter(subject="Correspondence system rejects logins").count() == 1
     assert "Could not publish ticket event" in caplog.text
