@@ -12,16 +12,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import BaseChannelLayer, get_channel_layer
 from django.conf import settings
 
-from tickets.selectors import event_message_get
-
 logger = logging.getLogger(__name__)
-
-CONSOLE_GROUP = "console"
-
-
-def console_session_group(session_key: str) -> str:
-    """The group of the console sockets opened with one login session."""
-    return f"console.session.{session_key}"
 
 
 async def _send_within(layer: BaseChannelLayer, group: str, message: dict[str, Any], seconds: float) -> None:
@@ -45,19 +36,3 @@ def group_send(group: str, message: dict[str, Any], *, what: str = "") -> None:
         # The channel layer is only the fast path: consoles resync events and presence from the database, and a
         # socket whose session ended is closed at its next heartbeat.
         logger.warning("Could not publish %s to the channel layer", what, exc_info=True)
-
-
-def publish_ticket_event(*, event_id: int) -> None:
-    """Broadcast one committed ticket event to every connected technician console."""
-    message = {"type": "ticket.event", **event_message_get(event_id=event_id)}
-    group_send(CONSOLE_GROUP, message, what=f"ticket event {event_id}")
-
-
-def publish_presence(*, state: dict[str, Any]) -> None:
-    """Broadcast who is online and who views or types on which ticket to every connected technician console."""
-    group_send(CONSOLE_GROUP, {**state, "type": "console.presence"}, what="console presence")
-
-
-def close_session_consoles(*, session_key: str) -> None:
-    """Close the console sockets opened with a session that has just logged out."""
-    group_send(console_session_group(session_key), {"type": "console.close"}, what="a console close")

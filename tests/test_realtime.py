@@ -10,8 +10,8 @@ from asgiref.sync import async_to_sync
 from channels.layers import channel_layers, get_channel_layer
 from django.db import transaction
 
-from helpdesk import realtime
 from tests.tickets.test_web_intake import NEW_URL, form_data
+from tickets.console.publish import CONSOLE_GROUP
 from tickets.models import Ticket, TicketEvent
 
 IN_MEMORY = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
@@ -37,7 +37,7 @@ def layer_settings(settings):
 def subscribe(layer) -> str:
     async def join() -> str:
         channel = await layer.new_channel()
-        await layer.group_add(realtime.CONSOLE_GROUP, channel)
+        await layer.group_add(CONSOLE_GROUP, channel)
         return channel
 
     return async_to_sync(join)()

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from escalation.sla import sla_deadlines
-from helpdesk import realtime
+from tickets.console import publish
 from tickets.exceptions import AlreadyClaimed, InvalidInput, NotAllowed, StaleTicket
 from tickets.lifecycle import priority_for, transition_guard
 from tickets.models import (
@@ -72,7 +72,7 @@ def _record(
     )
     ticket.last_event_id = event.pk
     ticket.save()
-    transaction.on_commit(partial(realtime.publish_ticket_event, event_id=event.pk))
+    transaction.on_commit(partial(publish.publish_ticket_event, event_id=event.pk))
     return event
 
 

@@ -17,9 +17,9 @@ from asgiref.sync import sync_to_async
 from channels.layers import channel_layers
 from channels.testing import WebsocketCommunicator
 
-from helpdesk import realtime
 from tests.factories import ServiceFactory, TeamFactory, technician_of
 from tests.tickets.test_console_socket import ConsoleView, database_queue, receive, technician_socket
+from tickets.console import publish as console_publish
 from tickets.models import Ticket, TicketEvent
 from tickets.services import ticket_claim
 
@@ -155,7 +155,7 @@ async def test_redis_restart_mid_stream_loses_nothing(private_redis, technician,
 async def test_dropped_messages_are_made_good_by_heartbeats(technician, make_ticket, elsewhere, monkeypatch, settings):
     settings.HELPDESK_CONSOLE_HEARTBEAT_SECONDS = 0.2
     other_service, outsider = elsewhere
-    publish = realtime.publish_ticket_event
+    publish = console_publish.publish_ticket_event
     dropped: list[int] = []
 
     def lossy_publish(*, event_id: int) -> None:
@@ -166,7 +166,7 @@ async def test_dropped_messages_are_made_good_by_heartbeats(technician, make_tic
             return
         publish(event_id=event_id)
 
-    monkeypatch.setattr(realtime, "publish_ticket_event", lossy_publish)
+    monkeypatch.setattr(console_publish, "publish_ticket_event", lossy_publish)
     communicator, snapshot = await technician_socket(technician)
     view = ConsoleView(snapshot)
     first = await sync_to_async(make_ticket)(subject="Data exchange API returns 500")
@@ -193,7 +193,7 @@ async def test_dropped_messages_are_made_good_by_heartbeats(technician, make_tic
 @pytest.mark.usefixtures("require_redis_layer")
 async def test_server_resends_an_event_the_socket_never_received(technician, make_ticket, monkeypatch, settings):
     settings.HELPDESK_CONSOLE_HEARTBEAT_SECONDS = 0.2
-    publish = realtime.publish_ticket_event
+    publish = console_publish.publish_ticket_event
     lost: list[int] = []
 
     def lossy_publish(*, event_id: int) -> None:
@@ -202,7 +202,7 @@ async def test_server_resends_an_event_the_socket_never_received(technician, mak
             return
         publish(event_id=event_id)
 
-    monkeypatch.setattr(realtime, "publish_ticket_event", lossy_publish)
+    monkeypatch.setattr(console_publish, "publish_ticket_event", lossy_publish)
     communicator, _snapshot = await technician_socket(technician)
     missed = await sync_to_async(make_ticket)(subject="Lost in transit")
     delivered = await sync_to_async(make_ticket)(subject="Arrived")

@@ -17,9 +17,9 @@ from django.conf import settings
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from helpdesk.realtime import CONSOLE_GROUP, console_session_group
 from tickets.console import presence
 from tickets.console.actions import bigint_or_none, console_action
+from tickets.console.publish import CONSOLE_GROUP, console_session_group
 from tickets.console.queue import console_snapshot, dumps
 from tickets.console.selectors import console_access_lost, console_me, console_missed, console_resync
 from tickets.selectors import event_cursor_latest

@@ -5,7 +5,7 @@ read the same answer. A socket's heartbeat refreshes its row; a row older than `
 to a process that died without saying goodbye: it is ignored at once and deleted by the next sweep.
 
 The write functions return whether what others see changed; the socket then calls `presence_announce()`, which
-coalesces the changes of all this process's sockets into one broadcast (`helpdesk.realtime.publish_presence`). A
+coalesces the changes of all this process's sockets into one broadcast (`tickets.console.publish.publish_presence`). A
 broadcast carries the whole state to every console, so its cost grows with the square of the consoles online: the
 broadcasts are spaced by at least `ANNOUNCE_DELAY_SECONDS`, and by one second per `ANNOUNCE_CONSOLES_PER_SECOND`
 consoles online, so a thousand consoles reconnecting at once cost a handful of broadcasts, not a thousand.
@@ -27,7 +27,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
-from helpdesk import realtime
+from tickets.console import publish
 from tickets.models import ConsolePresence
 from tickets.selectors import user_display_name
 
@@ -82,7 +82,7 @@ def _publish() -> int:
     """Broadcast the state; return how many technicians are online. The serial lets every socket of a process reuse
     one encoding of the message."""
     state = presence_state()
-    realtime.publish_presence(state={**state, "serial": uuid.uuid4().hex})
+    publish.publish_presence(state={**state, "serial": uuid.uuid4().hex})
     return len(state["online"])
 
 

@@ -1,0 +1,34 @@
+"""The live console's messages, shaped here and sent through `helpdesk.realtime`: each committed ticket event, the
+presence state, and the close of a logged-out session's sockets. Every writer of ticket events (the web, the
+console, the hotline, the escalation worker) reaches the consoles through `publish_ticket_event`, scheduled by
+`tickets.services._record` after commit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from helpdesk import realtime
+from tickets.selectors import event_message_get
+
+CONSOLE_GROUP = "console"
+
+
+def console_session_group(session_key: str) -> str:
+    """The group of the console sockets opened with one login session."""
+    return f"console.session.{session_key}"
+
+
+def publish_ticket_event(*, event_id: int) -> None:
+    """Broadcast one committed ticket event to every connected technician console."""
+    message = {"type": "ticket.event", **event_message_get(event_id=event_id)}
+    realtime.group_send(CONSOLE_GROUP, message, what=f"ticket event {event_id}")
+
+
+def publish_presence(*, state: dict[str, Any]) -> None:
+    """Broadcast who is online and who views or types on which ticket to every connected technician console."""
+    realtime.group_send(CONSOLE_GROUP, {**state, "type": "console.presence"}, what="console presence")
+
+
+def close_session_consoles(*, session_key: str) -> None:
+    """Close the console sockets opened with a session that has just logged out."""
+    realtime.group_send(console_session_group(session_key), {"type": "console.close"}, what="a console close")
