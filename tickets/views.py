@@ -14,7 +14,6 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
-from django.db.models import TextChoices
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -24,16 +23,16 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from tickets.exceptions import AlreadyClaimed, InvalidTransition, NotAllowed, StaleTicket, TicketError
 from tickets.filters import TicketFilter
 from tickets.forms import CommentForm, TicketActionForm, TicketCancelForm, TicketOpenForm, TicketReopenForm
-from tickets.models import Channel, Comment, Priority, Status, Ticket, TicketEvent
+from tickets.models import Channel, Comment, Status, Ticket, TicketEvent
 from tickets.selectors import (
     attachment_list_for,
     comment_list_for,
     ticket_list_for,
     ticket_timeline,
     user_agency,
-    user_display_name,
     user_is_technician,
 )
+from tickets.sentences import event_sentence
 from tickets.services import ticket_cancel, ticket_close, ticket_comment, ticket_open, ticket_reopen
 
 CONSOLE_URL = "/console/"
@@ -149,79 +148,12 @@ class TimelineEntry:
     comment: Comment | None
 
 
-def _label(choices: type[TextChoices] | type[Priority], value: Any) -> str:
-    try:
-        return str(choices(value).label)
-    except ValueError:
-        return str(value)
-
-
-def _actor_name(event: TicketEvent) -> str:
-    if event.actor is not None:
-        return user_display_name(event.actor)
-    if event.channel == Channel.PHONE:
-        return _("A caller")
-    if event.channel == Channel.SMS:
-        return _("An SMS sender")
-    return _("The helpdesk")
-
-
-def _event_sentence(event: TicketEvent) -> str:
-    """One event told as a sentence in the active language."""
-    kind, before, after = event.kind, event.before or {}, event.after or {}
-    names: dict[str, Any] = {"actor": _actor_name(event)}
-    if kind == TicketEvent.Kind.OPENED:
-        return _("%(actor)s opened the ticket via %(channel)s.") % {
-            **names,
-            "channel": _label(Channel, event.channel),
-        }
-    if kind == TicketEvent.Kind.COMMENTED:
-        if after.get("internal"):
-            sentence = _("%(actor)s added an internal note.") % names
-        else:
-            sentence = _("%(actor)s wrote a reply.") % names
-        if after.get("status") == Status.IN_PROGRESS:
-            resumed = _("The ticket is back in progress.")
-            sentence = f"{sentence} {resumed}"
-        return sentence
-    if kind == TicketEvent.Kind.ACKNOWLEDGED:
-        return _("%(actor)s acknowledged the ticket.") % names
-    if kind == TicketEvent.Kind.ASSIGNED:
-        assignee = after.get("assignee")
-        if not assignee:
-            return _("%(actor)s returned the ticket to the queue.") % names
-        if event.actor is not None and assignee.get("id") == event.actor.pk:
-            return _("%(actor)s took the ticket.") % names
-        return _("%(actor)s assigned the ticket to %(assignee)s.") % {**names, "assignee": assignee.get("name", "")}
-    if kind == TicketEvent.Kind.STATUS_CHANGED:
-        return _("%(actor)s changed the status from %(old)s to %(new)s.") % {
-            **names,
-            "old": _label(Status, before.get("status")),
-            "new": _label(Status, after.get("status")),
-        }
-    if kind == TicketEvent.Kind.PRIORITY_CHANGED:
-        return _("%(actor)s changed the priority from %(old)s to %(new)s.") % {
-            **names,
-            "old": _label(Priority, before.get("priority")),
-            "new": _label(Priority, after.get("priority")),
-        }
-    if kind == TicketEvent.Kind.RESOLVED:
-        return _("%(actor)s marked the ticket as resolved.") % names
-    if kind == TicketEvent.Kind.CLOSED:
-        return _("%(actor)s confirmed the fix and closed the ticket.") % names
-    if kind == TicketEvent.Kind.REOPENED:
-        return _("%(actor)s reopened the ticket.") % names
-    if kind == TicketEvent.Kind.CANCELLED:
-        return _("%(actor)s cancelled the ticket.") % names
-    return _("%(actor)s: %(change)s.") % {**names, "change": event.get_kind_display()}
-
-
 def _timeline(ticket: Ticket, user: Any) -> list[TimelineEntry]:
     comments = {comment.pk: comment for comment in comment_list_for(ticket=ticket, user=user)}
     return [
         TimelineEntry(
             event=event,
-            sentence=_event_sentence(event),
+            sentence=event_sentence(event),
             note=str((event.after or {}).get("note") or (event.after or {}).get("reason") or ""),
             comment=comments.get(int((event.after or {}).get("comment_id") or 0)),
         )

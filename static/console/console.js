@@ -11,9 +11,12 @@
   const t = (key) => stringsNode.getAttribute(`data-${key}`) || key;
   const fmt = (template, values) => template.replace(/%\((\w+)\)s/g, (_, name) => String(values[name] ?? ""));
   const nameOf = (obj) => (obj ? (lang === "ar" ? obj.name_ar : obj.name_en) || obj.name_en || "" : "");
-  const statusLabel = (status) => t(`status-${String(status).replaceAll("_", "-")}`);
-  const priorityLabel = (priority) => t(`priority-${priority}`);
-  const channelLabel = (channel) => t(`channel-${channel}`);
+  // Choice labels come from the server in the page's language (tickets/sentences.py), never copied here.
+  const labels = config.labels || {};
+  const labelOf = (kind) => (value) => (labels[kind] || {})[String(value)] ?? String(value ?? "");
+  const statusLabel = labelOf("status");
+  const priorityLabel = labelOf("priority");
+  const channelLabel = labelOf("channel");
 
   const dateFormat = (() => {
     try {
@@ -138,7 +141,7 @@
     const button = el("button", "q-row");
     button.type = "button";
     button.dataset.number = String(number);
-    button.dataset.newLabel = t("status-new");
+    button.dataset.newLabel = statusLabel("new");
     const badge = el("span", "q-priority");
     badge.append(el("span", "c-badge"));
     const subject = el("span", "q-subject");
@@ -650,43 +653,12 @@
     timeline.replaceChildren(...[...(data.timeline || [])].reverse().map(timelineItem));
   };
 
-  const actorName = (item) => {
-    if (item.actor) return item.actor.name;
-    return item.channel === "phone" || item.channel === "sms" ? t("caller") : t("someone");
-  };
-
-  const timelineSentence = (item) => {
-    const actor = actorName(item);
-    const before = item.before || {};
-    const after = item.after || {};
-    switch (item.kind) {
-      case "opened": return fmt(t("ev-opened"), { actor });
-      case "commented":
-        return fmt(t(item.comment && item.comment.internal ? "ev-commented-internal" : "ev-commented-public"), { actor });
-      case "acknowledged": return fmt(t("ev-acknowledged"), { actor });
-      case "assigned":
-        if (!after.assignee) return fmt(t("ev-unassigned"), { actor });
-        if (item.actor && after.assignee.id === item.actor.id) return fmt(t("ev-claimed"), { actor });
-        return fmt(t("ev-assigned"), { actor, assignee: after.assignee.name });
-      case "status_changed":
-        return fmt(t("ev-status-changed"), { actor, from: statusLabel(before.status), to: statusLabel(after.status) });
-      case "priority_changed":
-        return fmt(t("ev-priority-changed"), {
-          actor, from: priorityLabel(before.priority), to: priorityLabel(after.priority),
-        });
-      case "resolved": return fmt(t("ev-resolved"), { actor });
-      case "closed": return fmt(t("ev-closed"), { actor });
-      case "reopened": return fmt(t("ev-reopened"), { actor });
-      case "cancelled": return fmt(t("ev-cancelled"), { actor });
-      default: return fmt(t("ev-other"), { actor });
-    }
-  };
-
   const timelineItem = (item) => {
     const internal = !item.public || (item.comment && item.comment.internal);
     const li = el("li", internal ? "is-internal" : "");
     li.dataset.kind = item.kind;
-    const text = el("p", "tl-text", timelineSentence(item));
+    // The sentence is told by the server in the page's language (tickets/sentences.py).
+    const text = el("p", "tl-text", item.sentence);
     if (internal) text.append(el("span", "tl-tag", t("internal")));
     li.append(text);
     li.append(el("p", "tl-meta", `${formatDate(item.created_at)} · ${fmt(t("via"), { channel: channelLabel(item.channel) })}`));

@@ -23,6 +23,7 @@ from tickets.selectors import (
     user_is_technician,
     user_ref,
 )
+from tickets.sentences import choice_labels, event_sentence
 
 
 def console_me(*, user: User | AnonymousUser) -> dict[str, Any] | None:
@@ -91,7 +92,8 @@ def _attachment_url(attachment: Attachment) -> str:
 
 
 def ticket_panel(*, ticket: Ticket) -> dict[str, Any]:
-    """Everything a technician sees in the ticket panel, internal notes and private events included."""
+    """Everything a technician sees in the ticket panel, internal notes and private events included; each event's
+    sentence is told in the active language."""
     events = list(ticket.events.select_related("actor").order_by("id"))
     comment_ids = [event.after.get("comment_id") for event in events if event.after.get("comment_id")]
     comments = {comment.pk: comment for comment in Comment.objects.filter(pk__in=comment_ids)}
@@ -102,6 +104,7 @@ def ticket_panel(*, ticket: Ticket) -> dict[str, Any]:
             {
                 "id": event.pk,
                 "kind": event.kind,
+                "sentence": event_sentence(event),
                 "actor": user_ref(event.actor),
                 "channel": event.channel,
                 "before": event.before,
@@ -132,6 +135,7 @@ def console_row_get(*, number: int) -> dict[str, Any] | None:
 
 
 def console_page_config(*, me: dict[str, Any], language: str) -> dict[str, Any]:
+    """The console page's JSON configuration; its labels are in the active language."""
     technicians = (
         get_user_model()
         .objects.filter(teams__isnull=False, is_active=True)
@@ -147,6 +151,7 @@ def console_page_config(*, me: dict[str, Any], language: str) -> dict[str, Any]:
         "action_url": reverse("console:action", kwargs={"number": 0, "action": "ACTION"}),
         "heartbeat_seconds": heartbeat_seconds(),
         "language": "ar" if language.startswith("ar") else "en",
+        "labels": choice_labels(),
     }
 
 

@@ -1,0 +1,130 @@
+"""What ticket events say to people, in the active language: one sentence per event kind for the agency's timeline,
+the console's ticket panel and the hotline's spoken read-back, and the labels of the choices the console shows.
+
+To give a new event kind its sentence: add the kind to `TicketEvent.Kind`, then one entry to `SENTENCES` below,
+either `_says(gettext_lazy("%(actor)s ..."))` when the sentence names only the actor, or a function
+`(event, actor) -> str` that reads what it needs from `event.before` and `event.after`. A kind without an entry is
+told by the generic "<actor>: <kind label>." sentence. Every msgid needs its Arabic msgstr in the catalogue."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.db.models import Choices
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from tickets.models import Channel, Priority, Status, TicketEvent
+from tickets.selectors import user_display_name
+
+# One event and its actor's name as the sentence will show it.
+Sentence = Callable[[TicketEvent, str], str]
+
+
+def choice_label(choices: type[Choices], value: Any) -> str:
+    """The label of `value` in the active language; the raw value when it is not (or no longer) a choice."""
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return str(value)
+
+
+def actor_name(event: TicketEvent) -> str:
+    """Who made the change: the user's name, else who the channel says it was."""
+    if event.actor is not None:
+        return user_display_name(event.actor)
+    if event.channel == Channel.PHONE:
+        return _("A caller")
+    if event.channel == Channel.SMS:
+        return _("An SMS sender")
+    return _("The helpdesk")
+
+
+def _says(text: Promise) -> Sentence:
+    """A sentence that names only the actor."""
+
+    def sentence(event: TicketEvent, actor: str) -> str:
+        return str(text) % {"actor": actor}
+
+    return sentence
+
+
+def _opened(event: TicketEvent, actor: str) -> str:
+    return _("%(actor)s opened the ticket via %(channel)s.") % {
+        "actor": actor,
+        "channel": choice_label(Channel, event.channel),
+    }
+
+
+def _commented(event: TicketEvent, actor: str) -> str:
+    after = event.after or {}
+    if after.get("internal"):
+        sentence = _("%(actor)s added an internal note.") % {"actor": actor}
+    else:
+        sentence = _("%(actor)s wrote a reply.") % {"actor": actor}
+    if after.get("status") == Status.IN_PROGRESS:
+        resumed = _("The ticket is back in progress.")
+        sentence = f"{sentence} {resumed}"
+    return sentence
+
+
+def _assigned(event: TicketEvent, actor: str) -> str:
+    assignee = (event.after or {}).get("assignee")
+    if not assignee:
+        return _("%(actor)s returned the ticket to the queue.") % {"actor": actor}
+    if event.actor is not None and assignee.get("id") == event.actor.pk:
+        return _("%(actor)s took the ticket.") % {"actor": actor}
+    return _("%(actor)s assigned the ticket to %(assignee)s.") % {"actor": actor, "assignee": assignee.get("name", "")}
+
+
+def _status_changed(event: TicketEvent, actor: str) -> str:
+    return _("%(actor)s changed the status from %(old)s to %(new)s.") % {
+        "actor": actor,
+        "old": choice_label(Status, (event.before or {}).get("status")),
+        "new": choice_label(Status, (event.after or {}).get("status")),
+    }
+
+
+def _priority_changed(event: TicketEvent, actor: str) -> str:
+    return _("%(actor)s changed the priority from %(old)s to %(new)s.") % {
+        "actor": actor,
+        "old": choice_label(Priority, (event.before or {}).get("priority")),
+        "new": choice_label(Priority, (event.after or {}).get("priority")),
+    }
+
+
+SENTENCES: dict[str, Sentence] = {
+    TicketEvent.Kind.OPENED: _opened,
+    TicketEvent.Kind.COMMENTED: _commented,
+    TicketEvent.Kind.ACKNOWLEDGED: _says(gettext_lazy("%(actor)s acknowledged the ticket.")),
+    TicketEvent.Kind.ASSIGNED: _assigned,
+    TicketEvent.Kind.STATUS_CHANGED: _status_changed,
+    TicketEvent.Kind.PRIORITY_CHANGED: _priority_changed,
+    TicketEvent.Kind.RESOLVED: _says(gettext_lazy("%(actor)s marked the ticket as resolved.")),
+    TicketEvent.Kind.CLOSED: _says(gettext_lazy("%(actor)s confirmed the fix and closed the ticket.")),
+    TicketEvent.Kind.REOPENED: _says(gettext_lazy("%(actor)s reopened the ticket.")),
+    TicketEvent.Kind.CANCELLED: _says(gettext_lazy("%(actor)s cancelled the ticket.")),
+}
+
+
+def event_sentence(event: TicketEvent) -> str:
+    """One event told as a sentence in the active language."""
+    actor = actor_name(event)
+    sentence = SENTENCES.get(event.kind)
+    if sentence is None:
+        return _("%(actor)s: %(change)s.") % {"actor": actor, "change": choice_label(TicketEvent.Kind, event.kind)}
+    return sentence(event, actor)
+
+
+def choice_labels() -> dict[str, dict[str, str]]:
+    """The labels the console shows for statuses, priorities, channels and event kinds, in the active language,
+    keyed by the value as it appears in the console's JSON."""
+    choices: dict[str, type[Choices]] = {
+        "status": Status,
+        "priority": Priority,
+        "channel": Channel,
+        "kind": TicketEvent.Kind,
+    }
+    return {name: {str(value): str(label) for value, label in kind.choices} for name, kind in choices.items()}
