@@ -2,6 +2,16 @@
 profiles, escalation chains, the worker's due rows and the page outbox."""
 from __future__ import annotations
 
+# Escalation chains, and the worker's state per ticket and per due action.
+from escalation.models.chains import EscalationChain as EscalationChain
+from escalation.models.chains import EscalationStep as EscalationStep
+from escalation.models.chains import PageChannel as PageChannel
+from escalation.models.chains import Target as Target
+from escalation.models.escalations import DueState as DueState
+from escalation.models.escalations import EscalationDue as EscalationDue
+from escalation.models.escalations import TicketEscalation as TicketEscalation
+from escalation.models.escalations import Trigger as Trigger
+
 # On-call schedules and contact profiles.
 from escalation.models.oncall import ContactProfile as ContactProfile
 from escalation.models.oncall import Layer as Layer
