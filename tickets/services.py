@@ -15,6 +15,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from escalation.services import ESCALATION_EVENT_KINDS, escalation_on_event
 from escalation.sla import sla_deadlines
 from tickets.console import publish
 from tickets.exceptions import AlreadyClaimed, InvalidInput, NotAllowed, StaleTicket
@@ -59,7 +60,8 @@ def _record(
     public: bool = True,
     now: dt.datetime,
 ) -> TicketEvent:
-    """Write the one event of a change and schedule its broadcast after commit. The caller holds the ticket lock."""
+    """Write the one event of a change, let the escalation engine schedule, move or cancel the ticket's pages in the
+    same transaction, and schedule the event's broadcast after commit. The caller holds the ticket lock."""
     event = TicketEvent.objects.create(
         ticket=ticket,
         kind=kind,
@@ -72,6 +74,7 @@ def _record(
     )
     ticket.last_event_id = event.pk
     ticket.save()
+    escalation_on_event(ticket=ticket, event=event)
     transaction.on_commit(partial(publish.publish_ticket_event, event_id=event.pk))
     return event
 
@@ -447,3 +450,16 @@ def ticket_set_priority(
         now=now,
     )
     return ticket
+
+
+@transaction.atomic
+def ticket_escalation_record(
+    *, ticket_id: int, kind: str, details: dict[str, Any], now: dt.datetime, actor: User | None = None
+) -> TicketEvent:
+    """Write one escalation event (a page, an escalation, an SLA warning or breach, a page attempt) that the
+    escalation engine or the outbox decided: for technicians only, from the system, or from `actor` when a person
+    asked for it (the hotline's "escalate now")."""
+    if kind not in ESCALATION_EVENT_KINDS:
+        raise ValueError(f"{kind!r} is not an escalation event kind")
+    ticket = _lock(ticket_id, None)
+    return _record(ticket, kind=kind, actor=actor, channel=Channel.SYSTEM, after=details, public=False, now=now)
