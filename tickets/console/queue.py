@@ -39,6 +39,8 @@ _ROW_COLUMNS = (
     "response_due_at",
     "resolution_due_at",
     "last_event_id",
+    # Changes only with an event on the ticket, so the version in the key covers it.
+    "escalation__paging",
 )
 # What a row's text depends on: `opened_at` tells two tickets apart that share a number and a version, which happens
 # only when the tables were emptied and refilled under a running process (development and test databases).
@@ -132,7 +134,7 @@ class _Lookups:
 def _row(columns: tuple, lookups: _Lookups) -> dict[str, Any]:
     """The `tickets.selectors.ticket_row` dict of one ticket, from its `_ROW_COLUMNS` tuple."""
     (number, agency_id, service_id, team_id, subject, channel, priority, status, assignee_id, opened_at,
-     acknowledged_at, response_due_at, resolution_due_at, last_event_id) = columns  # fmt: skip
+     acknowledged_at, response_due_at, resolution_due_at, last_event_id, paging) = columns  # fmt: skip
     return {
         "number": number,
         "reference": f"HD-{number}",
@@ -149,6 +151,7 @@ def _row(columns: tuple, lookups: _Lookups) -> dict[str, Any]:
         "acknowledged_at": iso_or_none(acknowledged_at),
         "response_due_at": iso_or_none(response_due_at),
         "resolution_due_at": iso_or_none(resolution_due_at),
+        "paging": paging,
         "version": last_event_id,
     }
 
@@ -166,7 +169,7 @@ def _row_text(columns: tuple, lookups: _Lookups) -> str:
     """`dumps(_row(columns, lookups))`, written out: the catalogue's JSON is encoded once per snapshot rather than
     once per row, which is most of the cost of encoding ten thousand rows."""
     (number, agency_id, service_id, team_id, subject, channel, priority, status, assignee_id, opened_at,
-     acknowledged_at, response_due_at, resolution_due_at, last_event_id) = columns  # fmt: skip
+     acknowledged_at, response_due_at, resolution_due_at, last_event_id, paging) = columns  # fmt: skip
     encoded = lookups.encoded
     return (
         f'{{"number":{int(number)},"reference":"HD-{int(number)}","agency":{encoded["agencies"][agency_id]},'
@@ -175,7 +178,8 @@ def _row_text(columns: tuple, lookups: _Lookups) -> str:
         f'"status":{encode_basestring(status)},"is_open":{"true" if status in _OPEN else "false"},'
         f'"assignee":{encoded["assignees"][assignee_id]},"opened_at":{_iso_text(opened_at)},'
         f'"acknowledged_at":{_iso_text(acknowledged_at)},"response_due_at":{_iso_text(response_due_at)},'
-        f'"resolution_due_at":{_iso_text(resolution_due_at)},"version":{int(last_event_id)}}}'
+        f'"resolution_due_at":{_iso_text(resolution_due_at)},"paging":{dumps(paging)},'
+        f'"version":{int(last_event_id)}}}'
     )
 
 
