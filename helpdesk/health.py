@@ -1,9 +1,14 @@
-"""`/healthz`: the state of the database and the channel layer, 200 when all are healthy and 503 when not.
+"""`/healthz`: the state of the database, the channel layer and the escalation worker.
 
 The body names each check and its state, for example
-`{"status": "ok", "database": "ok", "channel_layer": "ok", "details": {...}}`; an unhealthy check's details name the
-error class only, never connection strings. Every check is bounded in time, so a load balancer or container
-healthcheck gets an answer even while Redis or PostgreSQL hangs.
+`{"status": "ok", "database": "ok", "channel_layer": "ok", "worker": "stale", "details": {...}}`; a failed check's
+details name the error class only, never connection strings. Every check is bounded in time, so a load balancer or
+container healthcheck gets an answer even while Redis or PostgreSQL hangs.
+
+`/healthz` is the web process's own check: 200 when the database and the channel layer are healthy, 503 when not. The
+worker is reported in the body but does not change that answer, so a dead worker never gets the web containers
+restarted. `/healthz?worker=1` is the worker's check: 200 only while a worker beats and keeps up (`&host=NAME` asks
+about the workers on that host only, which is how each worker container checks itself).
 """
 
 from __future__ import annotations
@@ -12,14 +17,18 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+from escalation.heartbeat import worker_status
 
 CHECK_TIMEOUT = 2.0
 
@@ -63,12 +72,37 @@ async def channel_layer_check() -> dict[str, Any]:
     return {"backend": layer.__class__.__name__}
 
 
-CHECKS: dict[str, Check] = {"database": database_check, "channel_layer": channel_layer_check}
+class Unhealthy(Exception):
+    """Raised by a check that got an answer, and the answer is bad: `state` names it ("stale"), `details` show why."""
+
+    def __init__(self, state: str, details: dict[str, Any]) -> None:
+        super().__init__(state)
+        self.state = state
+        self.details = details
+
+
+def _worker_status(host: str | None) -> dict[str, Any]:
+    return worker_status(now=timezone.now(), host=host)
+
+
+async def worker_check(host: str | None = None) -> dict[str, Any]:
+    """The escalation worker's last beat and the lag of the oldest due row (see escalation.heartbeat)."""
+    status = await sync_to_async(_worker_status, thread_sensitive=True)(host)
+    if status["state"] != "ok":
+        raise Unhealthy(status["state"], status)
+    return status
+
+
+CHECKS: dict[str, Check] = {"database": database_check, "channel_layer": channel_layer_check, "worker": worker_check}
+# Reported by /healthz without deciding its status code (see the module's docstring).
+REPORTED_ONLY = frozenset({"worker"})
 
 
 async def _run(check: Check) -> tuple[str, dict[str, Any]]:
     try:
         details = await asyncio.wait_for(check(), CHECK_TIMEOUT)
+    except Unhealthy as unhealthy:
+        return unhealthy.state, unhealthy.details
     except Exception as error:
         return "error", {"error": error.__class__.__name__}
     return "ok", details
@@ -77,11 +111,18 @@ async def _run(check: Check) -> tuple[str, dict[str, Any]]:
 @never_cache
 @require_GET
 async def healthz(request: HttpRequest) -> JsonResponse:
+    checks: dict[str, Check]
+    if request.GET.get("worker") == "1":
+        checks = {"worker": partial(worker_check, host=request.GET.get("host") or None)}
+        deciding = set(checks)
+    else:
+        checks = CHECKS
+        deciding = set(CHECKS) - REPORTED_ONLY
     body: dict[str, Any] = {"status": "ok"}
     details: dict[str, Any] = {}
-    for name, check in CHECKS.items():
+    for name, check in checks.items():
         body[name], details[name] = await _run(check)
-        if body[name] != "ok":
+        if body[name] != "ok" and name in deciding:
             body["status"] = "error"
     body["details"] = details
     return JsonResponse(body, status=200 if body["status"] == "ok" else 503)

@@ -216,3 +216,11 @@ _PHONE_BACKENDS = {
 }
 _phone_backend = os.environ.get("HELPDESK_PHONE_BACKEND", "console")
 HELPDESK_PHONE_BACKEND = _PHONE_BACKENDS.get(_phone_backend, _phone_backend)
+
+# The page outbox: a failed SMS or call is tried again after HELPDESK_PAGE_RETRY_SECONDS, doubling each time, up to
+# HELPDESK_PAGE_MAX_ATTEMPTS attempts in all; one send waits at most HELPDESK_PAGE_SEND_TIMEOUT_SECONDS.
+HELPDESK_PAGE_MAX_ATTEMPTS = int(os.environ.get("HELPDESK_PAGE_MAX_ATTEMPTS", "5"))
+HELPDESK_PAGE_RETRY_SECONDS = float(os.environ.get("HELPDESK_PAGE_RETRY_SECONDS", "20"))
+HELPDESK_PAGE_SEND_TIMEOUT_SECONDS = float(os.environ.get("HELPDESK_PAGE_SEND_TIMEOUT_SECONDS", "15"))
+# /healthz calls the escalation worker stale when no worker has beaten for this many seconds.
+HELPDESK_WORKER_STALE_SECONDS = float(os.environ.get("HELPDESK_WORKER_STALE_SECONDS", "30"))

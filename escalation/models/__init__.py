@@ -18,3 +18,7 @@ from escalation.models.oncall import Layer as Layer
 from escalation.models.oncall import OnCallOverride as OnCallOverride
 from escalation.models.oncall import Rotation as Rotation
 from escalation.models.oncall import RotationMember as RotationMember
+
+# The page outbox and the worker heartbeat.
+from escalation.models.outbox import Page as Page
+from escalation.models.outbox import WorkerHeartbeat as WorkerHeartbeat
