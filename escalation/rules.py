@@ -20,15 +20,16 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from escalation.models.chains import PageChannel, Target
+from escalation.models.chains import Target
 from escalation.models.escalations import Trigger
+from escalation.models.outbox import Page
 from tickets.models import OPEN_STATUSES, TicketEvent
 
 # The SLA warning goes to whoever has the ticket; not a step target an administrator chooses.
 ASSIGNEE = "assignee"
 SLA_TRIGGERS = (Trigger.RESPONSE_BREACH, Trigger.RESOLUTION_WARNING, Trigger.RESOLUTION_BREACH)
 _OPEN = frozenset(OPEN_STATUSES)
-_ALL_CHANNELS = (PageChannel.CONSOLE.value, PageChannel.SMS.value, PageChannel.VOICE.value)
+_ALL_CHANNELS = (Page.Channel.CONSOLE.value, Page.Channel.SMS.value, Page.Channel.VOICE.value)
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ class Person:
 class Step:
     target: str
     delay: dt.timedelta
-    channels: tuple[str, ...] = (PageChannel.CONSOLE.value,)
+    channels: tuple[str, ...] = (Page.Channel.CONSOLE.value,)
     repeat: int = 0
     user: Person | None = None
 
@@ -221,7 +222,7 @@ class Cancel:
 
 Decision = Fire | Move | Cancel
 
-_SLA_CHANNELS = (PageChannel.CONSOLE.value, PageChannel.SMS.value)
+_SLA_CHANNELS = (Page.Channel.CONSOLE.value, Page.Channel.SMS.value)
 
 
 def decide(row: Due, ticket: TicketValues, chain: Chain, *, chain_run: int, watch: int, now: dt.datetime) -> Decision:
@@ -258,7 +259,7 @@ def decide(row: Due, ticket: TicketValues, chain: Chain, *, chain_run: int, watc
             starts_chain=starts,
         )
     if row.trigger == Trigger.RESOLUTION_WARNING:
-        return Fire(kind=TicketEvent.Kind.SLA_WARNING, targets=(ASSIGNEE,), channels=(PageChannel.CONSOLE.value,))
+        return Fire(kind=TicketEvent.Kind.SLA_WARNING, targets=(ASSIGNEE,), channels=(Page.Channel.CONSOLE.value,))
     return Fire(
         kind=TicketEvent.Kind.SLA_BREACHED,
         targets=(Target.TEAM_LEAD.value, Target.DUTY_MANAGER.value),

@@ -224,3 +224,9 @@ HELPDESK_PAGE_RETRY_SECONDS = float(os.environ.get("HELPDESK_PAGE_RETRY_SECONDS"
 HELPDESK_PAGE_SEND_TIMEOUT_SECONDS = float(os.environ.get("HELPDESK_PAGE_SEND_TIMEOUT_SECONDS", "15"))
 # /healthz calls the escalation worker stale when no worker has beaten for this many seconds.
 HELPDESK_WORKER_STALE_SECONDS = float(os.environ.get("HELPDESK_WORKER_STALE_SECONDS", "30"))
+# The escalation worker fires at most HELPDESK_ESCALATION_BATCH due rows per transaction. Between passes it sleeps until
+# the next due instant, woken at once by a ticket change on PostgreSQL, never longer than
+# HELPDESK_WORKER_IDLE_SECONDS (its heartbeat must stay fresh); on SQLite it polls every HELPDESK_WORKER_POLL_SECONDS.
+HELPDESK_ESCALATION_BATCH = int(os.environ.get("HELPDESK_ESCALATION_BATCH", "50"))
+HELPDESK_WORKER_IDLE_SECONDS = float(os.environ.get("HELPDESK_WORKER_IDLE_SECONDS", "10"))
+HELPDESK_WORKER_POLL_SECONDS = float(os.environ.get("HELPDESK_WORKER_POLL_SECONDS", "1"))

@@ -5,7 +5,6 @@ from __future__ import annotations
 # Escalation chains, and the worker's state per ticket and per due action.
 from escalation.models.chains import EscalationChain as EscalationChain
 from escalation.models.chains import EscalationStep as EscalationStep
-from escalation.models.chains import PageChannel as PageChannel
 from escalation.models.chains import Target as Target
 from escalation.models.escalations import DueState as DueState
 from escalation.models.escalations import EscalationDue as EscalationDue

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from escalation.models.outbox import Page
 from tickets.models import Team
 
 
@@ -23,12 +24,6 @@ class Target(models.TextChoices):
     TEAM_LEAD = "team_lead", _("The team lead")
     DUTY_MANAGER = "duty_manager", _("The duty manager")
     USER = "user", _("A named person")
-
-
-class PageChannel(models.TextChoices):
-    CONSOLE = "console", _("Console")
-    SMS = "sms", _("SMS")
-    VOICE = "voice", _("Voice call")
 
 
 class EscalationChain(models.Model):
@@ -111,8 +106,12 @@ class EscalationStep(models.Model):
 
     @property
     def channels(self) -> list[str]:
-        flags = {PageChannel.CONSOLE: self.by_console, PageChannel.SMS: self.by_sms, PageChannel.VOICE: self.by_voice}
-        return [str(channel) for channel, on in flags.items() if on]
+        flags = [
+            (Page.Channel.CONSOLE, self.by_console),
+            (Page.Channel.SMS, self.by_sms),
+            (Page.Channel.VOICE, self.by_voice),
+        ]
+        return [str(channel) for channel, on in flags if on]
 
     def clean(self) -> None:
         errors: dict[str, str] = {}

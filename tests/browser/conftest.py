@@ -11,13 +11,12 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
 from django.db import connection
 
-from tests.conftest import REQUIRE_SERVICES
+from tests.conftest import REQUIRE_SERVICES, shared_database_url
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -41,12 +40,6 @@ def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def _test_database_url() -> str:
-    """DATABASE_URL with the database name of the pytest test database, which the server must share."""
-    parts = urlsplit(os.environ["DATABASE_URL"])
-    return parts._replace(path=f"/{connection.settings_dict['NAME']}").geturl()
 
 
 def _wait_until_healthy(process: subprocess.Popen, url: str, log: Path) -> None:
@@ -114,7 +107,7 @@ def daphne_server(chromium_executable, transactional_db, require_redis_layer, tm
         _unavailable("the browser tests need PostgreSQL (DATABASE_URL) so that the server sees the test data")
     env = {
         **os.environ,
-        "DATABASE_URL": _test_database_url(),
+        "DATABASE_URL": shared_database_url(),
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
         "DJANGO_SETTINGS_MODULE": "tests.browser.settings",
         "HELPDESK_MEDIA_ROOT": str(settings.MEDIA_ROOT),

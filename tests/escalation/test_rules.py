@@ -107,7 +107,12 @@ def test_a_missed_response_target_pages_the_duty_manager_and_starts_a_p3_chain()
     due = T0 + 15 * MIN
     p1 = decide(sla_row("response_breach", at=due), ticket(), now=due)
     assert isinstance(p1, Fire)
-    assert (p1.kind, p1.targets, p1.starts_chain, p1.then) == (TicketEvent.Kind.SLA_BREACHED, ("duty_manager",), False, [])
+    assert (p1.kind, p1.targets, p1.starts_chain, p1.then) == (
+        TicketEvent.Kind.SLA_BREACHED,
+        ("duty_manager",),
+        False,
+        [],
+    )
     p3 = decide(sla_row("response_breach", at=due), ticket(priority=3), now=due, chain_run=0)
     assert isinstance(p3, Fire)
     assert p3.starts_chain
