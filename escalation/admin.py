@@ -1,15 +1,140 @@
-"""Configuration in the Django admin: escalation chains with their steps. The worker's state (a ticket's copied
-chain, its due rows) is shown read only: it changes only through the ticket services and the worker."""
+"""Configuration in the Django admin: business calendars with their hours and closure dates, SLA policies, on-call
+rotations with their members, overrides, technicians' contact profiles (and replacing a leaked calendar link),
+escalation chains with their steps. The worker's state (a ticket's copied chain, its due rows) is shown read only: it
+changes only through the ticket services and the worker."""
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from escalation.models import EscalationChain, EscalationDue, EscalationStep, TicketEscalation
+from escalation.contacts import contact_profile_token_regenerate
+from escalation.models import (
+    BusinessCalendar,
+    ClosureDate,
+    ContactProfile,
+    EscalationChain,
+    EscalationDue,
+    EscalationStep,
+    OnCallOverride,
+    Rotation,
+    RotationMember,
+    SlaPolicy,
+    TicketEscalation,
+    WorkingHours,
+)
 from tickets.admin import ReadOnlyMixin
+from tickets.phones import phone_e164
+from tickets.selectors import user_display_name
+
+
+class RotationMemberInline(admin.TabularInline):
+    model = RotationMember
+    extra = 0
+    autocomplete_fields = ["user"]
+    fields = ["position", "user"]
+    ordering = ["position", "id"]
+
+
+@admin.register(Rotation)
+class RotationAdmin(admin.ModelAdmin):
+    list_display = ["team", "layer", "starts_on", "handoff_time", "time_zone", "shift_length", "member_names"]
+    list_filter = ["layer", "team"]
+    list_select_related = ["team"]
+    autocomplete_fields = ["team"]
+    fields = ["team", "layer", "starts_on", "handoff_time", "time_zone", "length", "length_days"]
+    inlines = [RotationMemberInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Rotation]:
+        return super().get_queryset(request).prefetch_related("members__user")
+
+    @admin.display(description=_("shift length"))
+    def shift_length(self, rotation: Rotation) -> str:
+        if rotation.length == Rotation.Length.DAYS:
+            days = rotation.shift_days
+            return ngettext("every %(days)d day", "every %(days)d days", days) % {"days": days}
+        return str(rotation.get_length_display())
+
+    @admin.display(description=_("members"))
+    def member_names(self, rotation: Rotation) -> str:
+        return " → ".join(user_display_name(member.user) for member in rotation.members.all())
+
+
+@admin.register(OnCallOverride)
+class OnCallOverrideAdmin(admin.ModelAdmin):
+    list_display = ["team", "layer", "user", "starts_at", "ends_at", "reason"]
+    list_filter = ["layer", "team"]
+    list_select_related = ["team", "user"]
+    search_fields = ["user__username", "user__first_name", "user__last_name", "reason"]
+    autocomplete_fields = ["team", "user"]
+    date_hierarchy = "starts_at"
+    fields = ["team", "layer", "user", "starts_at", "ends_at", "reason"]
+
+
+@admin.register(ContactProfile)
+class ContactProfileAdmin(admin.ModelAdmin):
+    list_display = ["user", "mobile", "language", "page_by_sms", "page_by_voice"]
+    list_filter = ["language", "page_by_sms", "page_by_voice"]
+    list_select_related = ["user"]
+    search_fields = ["user__username", "user__first_name", "user__last_name", "mobile"]
+    autocomplete_fields = ["user"]
+    fields = ["user", "mobile", "language", "page_by_sms", "page_by_voice"]
+    actions = ["regenerate_calendar_token"]
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet[ContactProfile], search_term: str):
+        """A number written any way ("5512 3456", "00974 5512 3456") finds its profile."""
+        try:
+            mobile = phone_e164(search_term)
+        except ValueError:
+            return super().get_search_results(request, queryset, search_term)
+        return queryset.filter(mobile=mobile), False
+
+    @admin.action(description=_("Revoke and regenerate the calendar link (the old link stops working)"))
+    def regenerate_calendar_token(self, request: HttpRequest, queryset: QuerySet[ContactProfile]) -> None:
+        profiles = list(queryset.select_related("user"))
+        for profile in profiles:
+            contact_profile_token_regenerate(user=profile.user)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d calendar link replaced; its owner must subscribe again with the new one.",
+                "%(count)d calendar links replaced; their owners must subscribe again with the new ones.",
+                len(profiles),
+            )
+            % {"count": len(profiles)},
+            messages.SUCCESS,
+        )
+
+
+class WorkingHoursInline(admin.TabularInline):
+    model = WorkingHours
+    extra = 0
+    fields = ["weekday", "opens", "closes"]
+
+
+class ClosureDateInline(admin.TabularInline):
+    model = ClosureDate
+    extra = 1
+    fields = ["date", "reason_en", "reason_ar"]
+
+
+@admin.register(BusinessCalendar)
+class BusinessCalendarAdmin(admin.ModelAdmin):
+    list_display = ["code", "name_en", "name_ar", "always_open", "time_zone", "holiday_country"]
+    search_fields = ["code", "name_en", "name_ar"]
+    inlines = [WorkingHoursInline, ClosureDateInline]
+
+
+@admin.register(SlaPolicy)
+class SlaPolicyAdmin(admin.ModelAdmin):
+    list_display = ["priority", "agency", "service", "first_response", "resolution", "calendar"]
+    list_filter = ["priority", "calendar", "agency", "service"]
+    list_select_related = ["agency", "service", "calendar"]
+    autocomplete_fields = ["agency", "service"]
+    ordering = ["priority", "agency__name_en", "service__name_en"]
 
 
 class EscalationStepInline(admin.TabularInline):

@@ -14,6 +14,7 @@ from escalation.models import ContactProfile, Layer, OnCallOverride, Rotation, R
 from escalation.oncall import Cover, RotationSpec, Slot, layer_holder, layer_slots
 from tickets.models import Team
 from tickets.phones import phone_e164
+from tickets.selectors import user_is_technician
 
 _INSTANT = dt.timedelta(microseconds=1)
 LAYER_ORDER = {layer: position for position, layer in enumerate(Layer.values)}
@@ -103,6 +104,11 @@ def _team_shifts(*, team_ids: Iterable[int], start: dt.datetime, end: dt.datetim
     return _shifts(slots)
 
 
+def user_sees_oncall(user: User | AnonymousUser) -> bool:
+    """Technicians and staff users (duty managers, administrators) see the rota; agency staff do not."""
+    return user.is_authenticated and user.is_active and (user.is_staff or user_is_technician(user))
+
+
 def oncall_user(*, team_id: int, at: dt.datetime, layer: str = Layer.PRIMARY) -> User | None:
     """Who holds the team's layer ("primary" or "secondary") at the instant `at`: the override covering `at` if any,
     else the rotation in force. None when nobody does."""
@@ -121,9 +127,13 @@ def oncall_shifts(*, team_id: int, start: dt.datetime, end: dt.datetime) -> list
     return _team_shifts(team_ids=[team_id], start=start, end=end).get(team_id, [])
 
 
-def oncall_board(*, at: dt.datetime, days: int = 14) -> list[TeamOnCall]:
-    """Every team with, per layer, who is on call at `at` and the shifts of the next `days` days."""
+def oncall_board(*, at: dt.datetime, days: int = 14, viewer: User | None = None) -> list[TeamOnCall]:
+    """Every team with, per layer, who is on call at `at` and the shifts of the next `days` days; the viewer's own
+    teams come first."""
     teams = list(Team.objects.order_by("name_en"))
+    if viewer is not None:
+        own = set(viewer.teams.values_list("pk", flat=True))
+        teams.sort(key=lambda team: team.pk not in own)
     shifts = _team_shifts(team_ids=[team.pk for team in teams], start=at, end=at + dt.timedelta(days=days))
     board = []
     for team in teams:

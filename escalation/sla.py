@@ -1,43 +1,24 @@
-"""SLA targets by priority and the deadlines they give a ticket.
+"""The default SLA calendars and targets of DESIGN.md, as values.
 
-The defaults are those of DESIGN.md: P1/P2 run on a 24x7 clock, P3/P4 on the working calendar.
+P1/P2 run around the clock; P3/P4 count working time on the government working week, where a working day is the
+seven hours from 07:00 to 14:00. The data migration and `seed_demo` store these as the default rows an
+administrator edits; `escalation.policies` falls back to them for a priority that has no row.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 from escalation.calendar import WorkingCalendar
+from escalation.clock import ClockPolicy
 
+WORKING_WEEK = WorkingCalendar()
+AROUND_THE_CLOCK = WorkingCalendar(hours=(None,) * 7, holiday_country="", always_open=True)
+WORKING_DAY = dt.timedelta(hours=7)
 
-@dataclass(frozen=True)
-class SlaTarget:
-    first_response: dt.timedelta
-    resolution: dt.timedelta
-    working_hours_only: bool
-
-
-@dataclass(frozen=True)
-class SlaDeadlines:
-    response_due_at: dt.datetime
-    resolution_due_at: dt.datetime
-
-
-DEFAULT_CALENDAR = WorkingCalendar()
-_WORKING_DAY = DEFAULT_CALENDAR.day_length
-
-DEFAULT_TARGETS: dict[int, SlaTarget] = {
-    1: SlaTarget(dt.timedelta(minutes=15), dt.timedelta(hours=4), working_hours_only=False),
-    2: SlaTarget(dt.timedelta(minutes=30), dt.timedelta(hours=8), working_hours_only=False),
-    3: SlaTarget(dt.timedelta(hours=4), 3 * _WORKING_DAY, working_hours_only=True),
-    4: SlaTarget(_WORKING_DAY, 5 * _WORKING_DAY, working_hours_only=True),
+DEFAULT_POLICIES: dict[int, ClockPolicy] = {
+    1: ClockPolicy(dt.timedelta(minutes=15), dt.timedelta(hours=4), AROUND_THE_CLOCK),
+    2: ClockPolicy(dt.timedelta(minutes=30), dt.timedelta(hours=8), AROUND_THE_CLOCK),
+    3: ClockPolicy(dt.timedelta(hours=4), 3 * WORKING_DAY, WORKING_WEEK),
+    4: ClockPolicy(WORKING_DAY, 5 * WORKING_DAY, WORKING_WEEK),
 }
-
-
-def sla_deadlines(*, priority: int, start: dt.datetime, calendar: WorkingCalendar | None = None) -> SlaDeadlines:
-    target = DEFAULT_TARGETS[priority]
-    if not target.working_hours_only:
-        return SlaDeadlines(start + target.first_response, start + target.resolution)
-    calendar = calendar or DEFAULT_CALENDAR
-    return SlaDeadlines(calendar.add(start, target.first_response), calendar.add(start, target.resolution))

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import factory
 from django.contrib.auth import get_user_model
 
+from escalation.models import Rotation, RotationMember
 from tickets.models import Agency, AgencyMembership, Service, Team
 
 PASSWORD = "correct-horse-battery"  # noqa: S105 (test accounts only)
@@ -63,3 +66,13 @@ def technician_of(team: Team, **kwargs):
     user = UserFactory(**kwargs)
     team.members.add(user)
     return user
+
+def rotation_of(team: Team, members: list, **kwargs):
+    """An on-call rotation of `team` with `members` (users) in that order. Defaults: primary, weekly, handing off
+    at 08:00 Asia/Qatar from 2026-03-01."""
+    values = {"layer": "primary", "starts_on": dt.date(2026, 3, 1), "handoff_time": dt.time(8, 0), "length": "weekly"}
+    rotation = Rotation.objects.create(team=team, **{**values, **kwargs})
+    RotationMember.objects.bulk_create(
+        RotationMember(rotation=rotation, user=user, position=position) for position, user in enumerate(members)
+    )
+    return rotation

@@ -82,6 +82,9 @@ def ticket_row(ticket: Ticket) -> dict[str, Any]:
         "acknowledged_at": iso_or_none(ticket.acknowledged_at),
         "response_due_at": iso_or_none(ticket.response_due_at),
         "resolution_due_at": iso_or_none(ticket.resolution_due_at),
+        "resolution_warning_at": iso_or_none(ticket.resolution_warning_at),
+        "responded_at": iso_or_none(ticket.responded_at),
+        "sla_paused_at": iso_or_none(ticket.sla_paused_at),
         "paging": ticket_paging(ticket),
         "version": ticket.last_event_id,
     }

@@ -15,8 +15,22 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from escalation.clock import (
+    Clock,
+    ClockPolicy,
+    clock_pause,
+    clock_record,
+    clock_reopen,
+    clock_respond,
+    clock_resume,
+    clock_retarget,
+    clock_start,
+    clock_stop,
+    pauses_from_json,
+    pauses_to_json,
+)
+from escalation.policies import sla_policy_for
 from escalation.services import ESCALATION_EVENT_KINDS, escalation_on_event
-from escalation.sla import sla_deadlines
 from tickets.console import publish
 from tickets.exceptions import AlreadyClaimed, InvalidInput, NotAllowed, StaleTicket
 from tickets.lifecycle import priority_for, transition_guard
@@ -116,10 +130,72 @@ def _require_party(user: User, ticket: Ticket) -> None:
         raise NotAllowed()
 
 
-def _set_status(ticket: Ticket, target: str, now: dt.datetime) -> dict[str, Any]:
-    """Apply a guarded status change and its timestamps; return the fields that changed, before the change."""
+def _clock_policy(ticket: Ticket) -> ClockPolicy:
+    return sla_policy_for(priority=ticket.priority, agency_id=ticket.agency_id, service_id=ticket.service_id)
+
+
+def _clock_of(ticket: Ticket) -> Clock:
+    """The ticket's SLA clock as escalation.clock counts it. Call before a status change: a resolved ticket's clock
+    stopped when it was resolved."""
+    # A ticket opened before the clock had a warning instant has none until its clock is next counted.
+    return Clock(
+        response_due_at=ticket.response_due_at or ticket.opened_at,
+        resolution_due_at=ticket.resolution_due_at or ticket.opened_at,
+        resolution_warning_at=ticket.resolution_warning_at or ticket.opened_at,
+        responded_at=ticket.responded_at,
+        paused_at=ticket.sla_paused_at,
+        stopped_at=ticket.resolved_at if ticket.status == Status.RESOLVED else None,
+        pauses=pauses_from_json(ticket.sla_pauses),
+    )
+
+
+_CLOCK_FIELDS = {
+    "response_due_at": "response_due_at",
+    "resolution_due_at": "resolution_due_at",
+    "resolution_warning_at": "resolution_warning_at",
+    "responded_at": "responded_at",
+    "paused_at": "sla_paused_at",
+}
+
+
+def _clock_set(ticket: Ticket, *, before: Clock, after: Clock, event_after: dict[str, Any]) -> None:
+    """Store what changed of the clock on the ticket (the caller saves it) and say so in the `sla` entry of the
+    change's event."""
+    for name, field in _CLOCK_FIELDS.items():
+        if getattr(after, name) != getattr(before, name):
+            setattr(ticket, field, getattr(after, name))
+    if after.pauses != before.pauses:
+        ticket.sla_pauses = pauses_to_json(after.pauses)
+    record = clock_record(before=before, after=after)
+    if record:
+        event_after["sla"] = record
+
+
+def _clock_follow_status(ticket: Ticket, clock: Clock, *, current: str, target: str, now: dt.datetime) -> Clock:
+    """The clock after a status change: waiting pauses it, resolving or cancelling stops it, leaving "waiting"
+    resumes it, reopening continues it; acknowledging or starting work meets the response target."""
+    if target == Status.WAITING:
+        clock = clock_pause(clock=clock, now=now)
+    elif target in (Status.RESOLVED, Status.CANCELLED):
+        clock = clock_stop(clock=clock, now=now)
+    elif current == Status.RESOLVED and target == Status.IN_PROGRESS:
+        clock = clock_reopen(clock=clock, policy=_clock_policy(ticket), opened_at=ticket.opened_at, now=now)
+    elif current == Status.WAITING:
+        clock = clock_resume(clock=clock, policy=_clock_policy(ticket), opened_at=ticket.opened_at, now=now)
+    if target in (Status.ACKNOWLEDGED, Status.IN_PROGRESS):
+        clock = clock_respond(clock=clock, now=now)
+    return clock
+
+
+def _set_status(ticket: Ticket, target: str, now: dt.datetime) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Apply a guarded status change, its timestamps and its effect on the SLA clock; return the event's `before`
+    and `after` for it (`after["sla"]` when the clock changed)."""
     transition_guard(ticket.status, target)
+    clock = _clock_of(ticket)
     before: dict[str, Any] = {"status": ticket.status}
+    after: dict[str, Any] = {"status": target}
+    following = _clock_follow_status(ticket, clock, current=ticket.status, target=target, now=now)
+    _clock_set(ticket, before=clock, after=following, event_after=after)
     ticket.status = target
     if target in (Status.ACKNOWLEDGED, Status.IN_PROGRESS) and ticket.acknowledged_at is None:
         ticket.acknowledged_at = now
@@ -129,7 +205,7 @@ def _set_status(ticket: Ticket, target: str, now: dt.datetime) -> dict[str, Any]
         ticket.closed_at = now
     if target == Status.IN_PROGRESS and before["status"] == Status.RESOLVED:
         ticket.resolved_at = None
-    return before
+    return before, after
 
 
 @transaction.atomic
@@ -163,7 +239,9 @@ def ticket_open(
     if agency is None:
         raise InvalidInput(_("The ticket must belong to an agency."))
     priority = priority_for(impact=impact, urgency=urgency)
-    deadlines = sla_deadlines(priority=priority, start=now)
+    clock = clock_start(
+        policy=sla_policy_for(priority=priority, agency_id=agency.pk, service_id=service.pk), opened_at=now
+    )
     ticket = Ticket.objects.create(
         number=_next_ticket_number(),
         agency=agency,
@@ -179,8 +257,9 @@ def ticket_open(
         urgency=urgency,
         priority=priority,
         opened_at=now,
-        response_due_at=deadlines.response_due_at,
-        resolution_due_at=deadlines.resolution_due_at,
+        response_due_at=clock.response_due_at,
+        resolution_due_at=clock.resolution_due_at,
+        resolution_warning_at=clock.resolution_warning_at,
     )
     names = [_attachment_save(ticket=ticket, upload=upload, user=requester, now=now).name for upload in attachments]
     _record(
@@ -188,7 +267,13 @@ def ticket_open(
         kind=TicketEvent.Kind.OPENED,
         actor=requester,
         channel=channel,
-        after={"status": ticket.status, "priority": priority, "subject": subject, "attachments": names},
+        after={
+            "status": ticket.status,
+            "priority": priority,
+            "subject": subject,
+            "attachments": names,
+            "sla": clock_record(before=None, after=clock),
+        },
         now=now,
     )
     return ticket
@@ -222,7 +307,8 @@ def ticket_comment(
     expected_event_id: int | None = None,
     now: dt.datetime | None = None,
 ) -> Comment:
-    """Add a public reply or an internal note. A requester's answer to a ticket waiting on them resumes work."""
+    """Add a public reply or an internal note. A requester's answer to a ticket waiting on them resumes work and its
+    SLA clock; a technician's first public reply meets the response target."""
     now = now or timezone.now()
     ticket = _lock(ticket, expected_event_id)
     _require_party(author, ticket)
@@ -244,8 +330,11 @@ def ticket_comment(
     before: dict[str, Any] = {}
     after: dict[str, Any] = {"comment_id": comment.pk, "internal": internal, "attachments": names}
     if not technician and ticket.status == Status.WAITING:
-        before = _set_status(ticket, Status.IN_PROGRESS, now)
-        after["status"] = ticket.status
+        before, changed = _set_status(ticket, Status.IN_PROGRESS, now)
+        after.update(changed)
+    elif technician and not internal:
+        clock = _clock_of(ticket)
+        _clock_set(ticket, before=clock, after=clock_respond(clock=clock, now=now), event_after=after)
     _record(
         ticket,
         kind=TicketEvent.Kind.COMMENTED,
@@ -271,14 +360,14 @@ def ticket_acknowledge(
     now = now or timezone.now()
     ticket = _lock(ticket, expected_event_id)
     _require_technician(actor)
-    before = _set_status(ticket, Status.ACKNOWLEDGED, now)
+    before, after = _set_status(ticket, Status.ACKNOWLEDGED, now)
     _record(
         ticket,
         kind=TicketEvent.Kind.ACKNOWLEDGED,
         actor=actor,
         channel=channel,
         before=before,
-        after={"status": ticket.status},
+        after=after,
         now=now,
     )
     return ticket
@@ -310,8 +399,9 @@ def ticket_claim(
     before: dict[str, Any] = {"assignee": user_ref(ticket.assignee)}
     after: dict[str, Any] = {"assignee": user_ref(technician)}
     if ticket.status in (Status.NEW, Status.ACKNOWLEDGED):
-        before.update(_set_status(ticket, Status.IN_PROGRESS, now))
-        after["status"] = ticket.status
+        status_before, status_after = _set_status(ticket, Status.IN_PROGRESS, now)
+        before.update(status_before)
+        after.update(status_after)
     elif not ticket.is_open:
         raise NotAllowed(_("This ticket is no longer open."))
     ticket.assignee = technician
@@ -384,8 +474,7 @@ def ticket_set_status(
     if not user_is_technician(actor) and not (reopening or status in (Status.CLOSED, Status.CANCELLED)):
         raise NotAllowed()
     note = _clean_text(note, limit=NOTE_MAX_LENGTH)
-    before = _set_status(ticket, status, now)
-    after: dict[str, Any] = {"status": ticket.status}
+    before, after = _set_status(ticket, status, now)
     if note:
         after["note"] = note
     kind = TicketEvent.Kind.REOPENED if reopening else _STATUS_EVENT_KINDS.get(status, TicketEvent.Kind.STATUS_CHANGED)
@@ -422,7 +511,8 @@ def ticket_set_priority(
     now: dt.datetime | None = None,
 ) -> Ticket:
     """Override the matrix priority, with a reason for the audit trail. The SLA deadlines follow the new priority
-    from the moment the ticket was opened."""
+    from the moment the ticket was opened, less the time the clock was paused; a paused clock takes the new
+    targets when it resumes."""
     now = now or timezone.now()
     ticket = _lock(ticket, expected_event_id)
     _require_technician(actor)
@@ -436,17 +526,18 @@ def ticket_set_priority(
     if priority == ticket.priority:
         raise InvalidInput(_("The ticket already has that priority."))
     before = {"priority": ticket.priority}
+    after: dict[str, Any] = {"priority": priority, "reason": reason}
     ticket.priority = priority
-    deadlines = sla_deadlines(priority=priority, start=ticket.opened_at)
-    ticket.response_due_at = deadlines.response_due_at
-    ticket.resolution_due_at = deadlines.resolution_due_at
+    clock = _clock_of(ticket)
+    retargeted = clock_retarget(clock=clock, policy=_clock_policy(ticket), opened_at=ticket.opened_at)
+    _clock_set(ticket, before=clock, after=retargeted, event_after=after)
     _record(
         ticket,
         kind=TicketEvent.Kind.PRIORITY_CHANGED,
         actor=actor,
         channel=channel,
         before=before,
-        after={"priority": priority, "reason": reason},
+        after=after,
         now=now,
     )
     return ticket

@@ -179,7 +179,12 @@ class ContactProfile(models.Model):
         verbose_name = _("contact profile")
         verbose_name_plural = _("contact profiles")
         constraints = [
-            models.UniqueConstraint(fields=["mobile"], condition=~models.Q(mobile=""), name="contact_mobile_unique")
+            models.UniqueConstraint(
+                fields=["mobile"],
+                condition=~models.Q(mobile=""),
+                name="contact_mobile_unique",
+                violation_error_message=_("Another person already has this mobile number."),
+            )
         ]
 
     def __str__(self) -> str:

@@ -77,15 +77,20 @@
     state.queue.get(number) || (state.panelData && state.panelData.ticket.number === number ? state.panelData.ticket : null);
 
   // ---- Urgency and countdowns -------------------------------------------------------------------------------
+  // The target that runs: the response until it is met (responded_at), then the resolution. A paused clock
+  // (sla_paused_at) counts nothing, so a paused ticket sorts after every running one.
   const slaTarget = (row) => {
-    if (!row.acknowledged_at && row.response_due_at) return { kind: "response", due: Date.parse(row.response_due_at) };
-    if (row.resolution_due_at) return { kind: "resolution", due: Date.parse(row.resolution_due_at) };
+    if (!row.responded_at && row.response_due_at) return { kind: "response", due: Date.parse(row.response_due_at) };
+    if (row.resolution_due_at) {
+      const warn = row.resolution_warning_at ? Date.parse(row.resolution_warning_at) : null;
+      return { kind: "resolution", due: Date.parse(row.resolution_due_at), warn };
+    }
     return null;
   };
 
   const urgencyKey = (row) => {
     const target = slaTarget(row);
-    return target ? target.due : Number.POSITIVE_INFINITY;
+    return target && !row.sla_paused_at ? target.due : Number.POSITIVE_INFINITY;
   };
 
   const compareRows = (a, b) => urgencyKey(a) - urgencyKey(b) || a.priority - b.priority || a.number - b.number;
@@ -105,11 +110,12 @@
     const target = slaTarget(row);
     if (!target) return { level: "none", kind: "", text: t("no-target") };
     const kind = t(target.kind);
-    if (row.status === "waiting") return { level: "paused", kind, text: t("paused") };
+    if (row.sla_paused_at) return { level: "paused", kind, text: t("paused") };
     const left = target.due - now;
     if (left < 0) return { level: "breached", kind, text: fmt(t("overdue"), { time: duration(left) }) };
     const window = target.due - Date.parse(row.opened_at);
-    const level = window > 0 && left <= window * 0.25 ? "warn" : "ok";
+    const warning = target.warn ? now >= target.warn : window > 0 && left <= window * 0.25;
+    const level = warning ? "warn" : "ok";
     return { level, kind, text: fmt(t("due-in"), { time: duration(left) }) };
   };
 
@@ -650,8 +656,9 @@
     setText($("fact-team"), nameOf(row.team));
     setText($("fact-assignee"), row.assignee ? row.assignee.name : t("unassigned"));
     setText($("fact-opened"), `${formatDate(row.opened_at)} · ${fmt(t("via"), { channel: channelLabel(row.channel) })}`);
-    setText($("fact-response"), row.acknowledged_at ? `${formatDate(row.response_due_at)} ✓` : formatDate(row.response_due_at));
-    setText($("fact-resolution"), formatDate(row.resolution_due_at));
+    const paused = row.sla_paused_at ? ` · ${t("paused")}` : "";
+    setText($("fact-response"), row.responded_at ? `${formatDate(row.response_due_at)} ✓` : `${formatDate(row.response_due_at)}${paused}`);
+    setText($("fact-resolution"), `${formatDate(row.resolution_due_at)}${paused}`);
     setText($("fact-paging"), pagingText(row, Date.now()) || "—");
     paintActions(row);
   };

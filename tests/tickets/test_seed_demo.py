@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
+from escalation.models import BusinessCalendar, SlaPolicy
 from tickets.management.commands.seed_demo import DEMO_PASSWORD
 from tickets.models import Agency, AgencyMembership, Service, Status, Team, Ticket, TicketEvent
 from tickets.selectors import user_is_technician
@@ -101,3 +102,17 @@ def test_existing_accounts_keep_their_password(settings, client):
     seed()
     assert client.login(username="moi.it", password="changed-by-the-user-1")
     assert not client.login(username="moi.it", password=DEMO_PASSWORD)
+
+
+@pytest.mark.django_db
+def test_restores_the_default_calendars_and_sla_policies_and_says_so(settings):
+    settings.DEBUG = True
+    SlaPolicy.objects.all().delete()
+    BusinessCalendar.objects.all().delete()
+    output = seed()
+    assert "SLA calendars and default policies are in place (11 rows created now)" in output
+    assert set(BusinessCalendar.objects.values_list("code", flat=True)) == {"working-week", "24x7"}
+    assert sorted(SlaPolicy.objects.values_list("priority", "calendar__code")) == [
+        (1, "24x7"), (2, "24x7"), (3, "working-week"), (4, "working-week")
+    ]
+    assert "(0 rows created now)" in seed()

@@ -38,9 +38,13 @@ _ROW_COLUMNS = (
     "acknowledged_at",
     "response_due_at",
     "resolution_due_at",
-    "last_event_id",
+    "resolution_warning_at",
+    "responded_at",
+    "sla_paused_at",
     # Changes only with an event on the ticket, so the version in the key covers it.
     "escalation__paging",
+    # Last: the row's version, `columns[-1]`.
+    "last_event_id",
 )
 # What a row's text depends on: `opened_at` tells two tickets apart that share a number and a version, which happens
 # only when the tables were emptied and refilled under a running process (development and test databases).
@@ -134,7 +138,8 @@ class _Lookups:
 def _row(columns: tuple, lookups: _Lookups) -> dict[str, Any]:
     """The `tickets.selectors.ticket_row` dict of one ticket, from its `_ROW_COLUMNS` tuple."""
     (number, agency_id, service_id, team_id, subject, channel, priority, status, assignee_id, opened_at,
-     acknowledged_at, response_due_at, resolution_due_at, last_event_id, paging) = columns  # fmt: skip
+     acknowledged_at, response_due_at, resolution_due_at, resolution_warning_at, responded_at, sla_paused_at,
+     paging, last_event_id) = columns  # fmt: skip
     return {
         "number": number,
         "reference": f"HD-{number}",
@@ -151,6 +156,9 @@ def _row(columns: tuple, lookups: _Lookups) -> dict[str, Any]:
         "acknowledged_at": iso_or_none(acknowledged_at),
         "response_due_at": iso_or_none(response_due_at),
         "resolution_due_at": iso_or_none(resolution_due_at),
+        "resolution_warning_at": iso_or_none(resolution_warning_at),
+        "responded_at": iso_or_none(responded_at),
+        "sla_paused_at": iso_or_none(sla_paused_at),
         "paging": paging,
         "version": last_event_id,
     }
@@ -169,7 +177,8 @@ def _row_text(columns: tuple, lookups: _Lookups) -> str:
     """`dumps(_row(columns, lookups))`, written out: the catalogue's JSON is encoded once per snapshot rather than
     once per row, which is most of the cost of encoding ten thousand rows."""
     (number, agency_id, service_id, team_id, subject, channel, priority, status, assignee_id, opened_at,
-     acknowledged_at, response_due_at, resolution_due_at, last_event_id, paging) = columns  # fmt: skip
+     acknowledged_at, response_due_at, resolution_due_at, resolution_warning_at, responded_at, sla_paused_at,
+     paging, last_event_id) = columns  # fmt: skip
     encoded = lookups.encoded
     return (
         f'{{"number":{int(number)},"reference":"HD-{int(number)}","agency":{encoded["agencies"][agency_id]},'
@@ -178,7 +187,9 @@ def _row_text(columns: tuple, lookups: _Lookups) -> str:
         f'"status":{encode_basestring(status)},"is_open":{"true" if status in _OPEN else "false"},'
         f'"assignee":{encoded["assignees"][assignee_id]},"opened_at":{_iso_text(opened_at)},'
         f'"acknowledged_at":{_iso_text(acknowledged_at)},"response_due_at":{_iso_text(response_due_at)},'
-        f'"resolution_due_at":{_iso_text(resolution_due_at)},"paging":{dumps(paging)},'
+        f'"resolution_due_at":{_iso_text(resolution_due_at)},'
+        f'"resolution_warning_at":{_iso_text(resolution_warning_at)},"responded_at":{_iso_text(responded_at)},'
+        f'"sla_paused_at":{_iso_text(sla_paused_at)},"paging":{dumps(paging)},'
         f'"version":{int(last_event_id)}}}'
     )
 
@@ -238,7 +249,7 @@ def queue_row_texts(*, me: dict[str, Any]) -> list[str]:
                 lookups = _Lookups.read([*lookups.assignees, columns[8]])
             text = _row_text(columns, lookups)
             if number in stale:
-                key = lookups.key(columns[13], columns[1], columns[2], columns[3], columns[8])
+                key = lookups.key(columns[-1], columns[1], columns[2], columns[3], columns[8])
                 _row_texts.put(number, (stale[number], *key), text)
             texts[number] = text
     _row_texts.keep_only(set(texts))

@@ -18,6 +18,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
+from escalation.models import ContactProfile, Layer, Rotation, RotationMember
+from escalation.policies import sla_defaults_ensure
 from tickets import services
 from tickets.models import Agency, AgencyMembership, Channel, Level, Service, Team, Ticket
 
@@ -93,6 +95,10 @@ USERS = [
     DemoUser("tech.cloud", "Fatima", "Al-Sulaiti", "technician", team="datacentre-cloud"),
     DemoUser("tech.collab", "Khalid", "Al-Naimi", "technician", team="collaboration"),
     DemoUser("tech.identity", "Mariam", "Al-Thani", "technician", team="identity-integration"),
+    DemoUser("tech.network2", "Yousef", "Al-Khulaifi", "technician", team="network-ops"),
+    DemoUser("tech.cloud2", "Hessa", "Al-Misnad", "technician", team="datacentre-cloud"),
+    DemoUser("tech.collab2", "Abdulla", "Al-Jaber", "technician", team="collaboration"),
+    DemoUser("tech.identity2", "Noof", "Al-Attiyah", "technician", team="identity-integration"),
     DemoUser("moi.it", "Hamad", "Al-Kaabi", "agency IT staff", agency="moi", phone="+97444002001"),
     DemoUser("moph.it", "Aisha", "Al-Mohannadi", "agency IT staff", agency="moph", phone="+97444002002"),
     DemoUser("moehe.it", "Saad", "Al-Dosari", "agency IT staff", agency="moehe", phone="+97444002003"),
@@ -100,6 +106,20 @@ USERS = [
     DemoUser("mm.it", "Jassim", "Al-Hajri", "agency IT staff", agency="mm", phone="+97444002005"),
     DemoUser("hmc.it", "Reem", "Al-Ansari", "agency IT staff", agency="hmc", phone="+97444002006"),
 ]
+
+# Made-up Qatar mobile numbers and the language each person is paged in.
+DEMO_CONTACTS = {
+    "manager": ("+97455010000", "ar"),
+    "tech.network": ("+97455010001", "ar"),
+    "tech.cloud": ("+97455010002", "en"),
+    "tech.collab": ("+97455010003", "ar"),
+    "tech.identity": ("+97455010004", "en"),
+    "tech.network2": ("+97455010005", "en"),
+    "tech.cloud2": ("+97455010006", "ar"),
+    "tech.collab2": ("+97455010007", "en"),
+    "tech.identity2": ("+97455010008", "ar"),
+}
+ROTA_HANDOFF = dt.time(8, 0)
 
 ROLE_PAGES = {"duty manager": "/admin/", "technician": "/console/", "agency IT staff": "/tickets/new/"}
 
@@ -218,8 +238,10 @@ class Command(BaseCommand):
                 "Use --force only on a throwaway database."
             )
         with transaction.atomic():
+            sla_rows = self.sla_seed()
             created = self.seed(password=password)
         self.report(created=created, password=password)
+        self.sla_report(created=sla_rows)
 
     def seed(self, *, password: str) -> dict[str, int]:
         created = {"agencies": 0, "teams": 0, "services": 0, "accounts": 0, "tickets": 0}
@@ -256,6 +278,7 @@ class Command(BaseCommand):
                 AgencyMembership.objects.get_or_create(
                     user=users[demo.username], defaults={"agency": agencies[demo.agency], "phone": demo.phone}
                 )
+        created.update(self.seed_oncall(teams=teams, users=users, today=timezone.localdate()))
         now = timezone.now()
         for story in TICKETS:
             requester = users[story.requester]
@@ -264,6 +287,45 @@ class Command(BaseCommand):
             self.ticket_play(story, requester=requester, service=services_by_code[story.service], users=users, now=now)
             created["tickets"] += 1
         return created
+
+    def seed_oncall(self, *, teams: dict[str, Team], users: dict, today: dt.date) -> dict[str, int]:
+        """A daily primary and secondary rota for every team (its technicians in turn, the secondary in the reverse
+        order, so the two layers never fall on the same person) and a contact profile for every technician."""
+        created = {"rotas": 0, "contact profiles": 0}
+        for code, team in teams.items():
+            technicians = [users[demo.username] for demo in USERS if demo.team == code and demo.role == "technician"]
+            for layer, members in ((Layer.PRIMARY, technicians), (Layer.SECONDARY, technicians[::-1])):
+                if Rotation.objects.filter(team=team, layer=layer).exists():
+                    continue
+                rotation = Rotation.objects.create(
+                    team=team,
+                    layer=layer,
+                    starts_on=today - dt.timedelta(days=7),
+                    handoff_time=ROTA_HANDOFF,
+                    length=Rotation.Length.DAILY,
+                )
+                RotationMember.objects.bulk_create(
+                    RotationMember(rotation=rotation, user=user, position=position)
+                    for position, user in enumerate(members)
+                )
+                created["rotas"] += 1
+        for username, (mobile, language) in DEMO_CONTACTS.items():
+            _profile, new = ContactProfile.objects.get_or_create(
+                user=users[username], defaults={"mobile": mobile, "language": language}
+            )
+            created["contact profiles"] += new
+        return created
+    def sla_seed(self) -> int:
+        """The default calendars and SLA policies (the migration makes them; this restores any deleted)."""
+        return sla_defaults_ensure()
+
+    def sla_report(self, *, created: int) -> None:
+        self.stdout.write(
+            f"SLA calendars and default policies are in place ({created} rows created now): P1 15 min / 4 h and "
+            "P2 30 min / 8 h around the clock; P3 4 working hours / 3 working days and P4 1 / 5 working days on the "
+            "government working week (Sunday-Thursday 07:00-14:00 Asia/Qatar, less Qatar's public holidays). "
+            "Edit them at /admin/escalation/."
+        )
 
     def user_get_or_create(self, demo: DemoUser, *, password: str):
         user_model = get_user_model()
@@ -311,4 +373,8 @@ class Command(BaseCommand):
             where = agency_names.get(demo.agency) or team_names.get(demo.team, "")
             self.stdout.write(f"  {demo.username:<15} {demo.role:<16} {where:<42} {ROLE_PAGES[demo.role]}")
         self.stdout.write("Log in at /accounts/login/ (the duty manager also at /admin/).")
+        self.stdout.write(
+            f"On call: every team has a daily primary and secondary rota handing off at {ROTA_HANDOFF:%H:%M} Qatar "
+            "time; see /oncall/."
+        )
         self.stdout.write(self.style.WARNING("Demo only: this password is public; never seed a production database."))
