@@ -65,21 +65,21 @@ def escalation_run_due(*, now: dt.datetime, limit: int) -> Batch:
         ticket_ids = sorted({row.ticket_id for row in rows})
         tickets = {
             ticket.pk: ticket
-            for ticket in Ticket.objects.select_for_update().filter(pk__in=ticket_ids).order_by("pk")
+            for ticket in Ticket.objects.select_for_update(of=("self",))
+            .select_related("service", "team")
+            .filter(pk__in=ticket_ids)
+            .order_by("pk")
         }
         escalations = {item.ticket_id: item for item in TicketEscalation.objects.filter(ticket_id__in=ticket_ids)}
         for row in rows:
             try:
                 with transaction.atomic():
-                    event = _apply(row, tickets[row.ticket_id], escalations.get(row.ticket_id), now=now)
+                    _apply(row, tickets[row.ticket_id], escalations.get(row.ticket_id), now=now)
             except Exception as error:
                 logger.exception("Escalation row %s failed; it will be tried again", row.pk)
                 _retry_later(row, error, now=now)
-                tickets[row.ticket_id] = Ticket.objects.get(pk=row.ticket_id)
+                # The savepoint undid the row's writes; the escalation may hold some of them in memory.
                 escalations[row.ticket_id] = TicketEscalation.objects.get(ticket_id=row.ticket_id)
-            else:
-                if event is not None:
-                    tickets[row.ticket_id] = event.ticket
     return Batch(taken=len(rows), oldest_due_at=rows[0].due_at)
 
 
@@ -90,13 +90,12 @@ def _retry_later(row: EscalationDue, error: Exception, *, now: dt.datetime) -> N
     )
 
 
-def _apply(
-    row: EscalationDue, ticket: Ticket, escalation: TicketEscalation | None, *, now: dt.datetime
-) -> TicketEvent | None:
+def _apply(row: EscalationDue, ticket: Ticket, escalation: TicketEscalation | None, *, now: dt.datetime) -> None:
+    """Decide the row again on its locked ticket, and cancel, move or fire it."""
     if escalation is None:
         row.state = DueState.CANCELLED
         row.save(update_fields=["state"])
-        return None
+        return
     chain = rules.Chain.from_json(escalation.chain)
     decision = rules.decide(
         _due(row), ticket_values(ticket), chain, chain_run=escalation.chain_run, watch=escalation.watch, now=now
@@ -104,12 +103,11 @@ def _apply(
     if isinstance(decision, rules.Cancel):
         row.state = DueState.CANCELLED
         row.save(update_fields=["state"])
-        return None
-    if isinstance(decision, rules.Move):
+    elif isinstance(decision, rules.Move):
         row.due_at = decision.due_at
         row.save(update_fields=["due_at"])
-        return None
-    return _fire(row, ticket, escalation, chain, decision, now=now)
+    else:
+        _fire(row, ticket, escalation, chain, decision, now=now)
 
 
 def _fire(
@@ -153,7 +151,7 @@ def _fire(
     row.event = event
     row.save(update_fields=["state", "fired_at", "event"])
     for person in people:
-        _page(event.ticket, person, decision.channels, event=event, now=now)
+        _page(ticket, person, decision.channels, event=event, now=now)
     escalation.paging = {**details, "kind": decision.kind, "at": iso_or_none(now), "stopped": False}
     escalation.save(update_fields=["chain_run", "paging"])
     return event
@@ -224,7 +222,7 @@ def escalate_now(*, ticket_id: int, actor: User | None, now: dt.datetime) -> Non
     """Page the next step of the ticket's chain at once, and bring its later steps forward by as much; start the chain
     (or page its last step again) when no step is waiting. See `escalation.services.escalation_escalate_now`."""
     with transaction.atomic():
-        ticket = Ticket.objects.select_for_update().get(pk=ticket_id)
+        ticket = Ticket.objects.select_for_update(of=("self",)).select_related("service", "team").get(pk=ticket_id)
         values = ticket_values(ticket)
         if not values.is_open:
             raise NotAllowed(_("This ticket is no longer open."))

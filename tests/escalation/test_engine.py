@@ -10,6 +10,7 @@ import threading
 import pytest
 from django.db import connections, transaction
 
+from escalation import engine
 from escalation.engine import escalation_run_due
 from escalation.models import DueState, EscalationDue, EscalationStep, Page, Target, TicketEscalation
 from escalation.outbox import outbox_deliver_due
@@ -23,8 +24,10 @@ from tickets.services import (
     ticket_acknowledge,
     ticket_cancel,
     ticket_claim,
+    ticket_comment,
     ticket_reopen,
     ticket_resolve,
+    ticket_set_status,
 )
 
 pytestmark = pytest.mark.django_db
@@ -298,3 +301,71 @@ def test_an_acknowledgement_while_a_worker_holds_the_next_step_still_stops_it(ma
     held.refresh_from_db()
     assert held.state == DueState.CANCELLED
     assert [event.kind for event in pages_of(ticket)] == ["paged"]
+
+
+def test_at_75_percent_of_the_resolution_target_the_assignee_is_warned(make_ticket, chain, alice):
+    ticket = open_p1(make_ticket)
+    ticket_claim(ticket=ticket, technician=alice, now=T0 + MINUTE)
+    ticket.refresh_from_db()
+    assert ticket.resolution_warning_at == T0 + dt.timedelta(hours=3)
+    assert fire_due(T0 + dt.timedelta(hours=3) - dt.timedelta(seconds=1)) == 0
+    fire_due(T0 + dt.timedelta(hours=3))
+    assert told(ticket)[-1] == "75% of the resolution time is used: The helpdesk warned Alice Primary."
+    assert {(page.recipient.username, page.channel) for page in Page.objects.filter(ticket=ticket)} >= {
+        ("alice", "console")
+    }
+
+
+def test_an_unassigned_ticket_warns_the_oncall_primary(make_ticket, chain, alice):
+    ticket = open_p1(make_ticket)
+    ticket_acknowledge(ticket=ticket, actor=alice, now=T0 + MINUTE)
+    fire_due(T0 + dt.timedelta(hours=3))
+    assert told(ticket)[-1] == "75% of the resolution time is used: The helpdesk warned Alice Primary."
+
+
+def test_a_paused_clock_holds_the_sla_triggers_and_the_moved_due_times_are_used_on_resume(
+    make_ticket, chain, alice, staff
+):
+    ticket = open_p1(make_ticket)
+    ticket_claim(ticket=ticket, technician=alice, now=T0 + MINUTE)
+    ticket_set_status(ticket=ticket, actor=alice, status="waiting", now=T0 + dt.timedelta(hours=1))
+    assert fire_due(T0 + dt.timedelta(hours=5)) == 0  # the warning and the deadline passed while paused
+
+    ticket_comment(ticket=ticket, author=staff, body="Here is the log you asked for.", now=T0 + dt.timedelta(hours=5))
+    ticket.refresh_from_db()
+    assert ticket.sla_paused_at is None
+    assert ticket.resolution_warning_at == T0 + dt.timedelta(hours=7)
+    assert ticket.resolution_due_at == T0 + dt.timedelta(hours=8)
+    assert fire_due(T0 + dt.timedelta(hours=7) - dt.timedelta(seconds=1)) == 0
+    fire_due(T0 + dt.timedelta(hours=8))
+    assert [(event.kind, event.created_at) for event in pages_of(ticket)][-2:] == [
+        ("sla_warning", T0 + dt.timedelta(hours=8)),
+        ("sla_breached", T0 + dt.timedelta(hours=8)),
+    ]
+    assert [event.after["due_at"] for event in pages_of(ticket)][-2:] == [
+        (T0 + dt.timedelta(hours=7)).astimezone(dt.UTC).isoformat(),
+        (T0 + dt.timedelta(hours=8)).astimezone(dt.UTC).isoformat(),
+    ]
+
+
+def test_a_row_that_fails_to_fire_is_tried_again_later_and_the_rest_of_its_batch_fires(
+    make_ticket, chain, monkeypatch
+):
+    broken, fine = open_p1(make_ticket, subject="Broken"), open_p1(make_ticket, subject="Fine")
+    real_oncall_user = engine.oncall_user
+    failures = [RuntimeError("rota service down")]
+
+    def oncall_user(*, team_id, at, layer="primary"):
+        if failures:
+            raise failures.pop()
+        return real_oncall_user(team_id=team_id, at=at, layer=layer)
+
+    monkeypatch.setattr(engine, "oncall_user", oncall_user)
+    assert escalation_run_due(now=T0, limit=50).taken == 2
+    assert [len(pages_of(broken)), len(pages_of(fine))] == [0, 1]
+    row = EscalationDue.objects.get(ticket=broken, trigger="step", step=0)
+    assert (row.state, row.attempts, row.due_at) == (DueState.PENDING, 1, T0 + 2 * dt.timedelta(seconds=1))
+    assert row.last_error == "RuntimeError: rota service down"
+
+    fire_due(T0 + 2 * dt.timedelta(seconds=1))
+    assert told(broken) == ["The helpdesk paged Alice Primary (step 1 of 3)."]
