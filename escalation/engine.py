@@ -19,7 +19,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import F
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -52,8 +52,39 @@ class Batch:
     oldest_due_at: dt.datetime | None
 
 
+class _RowFailed(Exception):
+    """One row could not be fired; its whole batch was rolled back."""
+
+    def __init__(self, row: EscalationDue, error: Exception) -> None:
+        super().__init__(f"escalation row {row.pk}: {error}")
+        self.row = row
+        self.error = error
+
+
 def escalation_run_due(*, now: dt.datetime, limit: int) -> Batch:
-    """Fire up to `limit` rows due at `now`, oldest first, in one transaction."""
+    """Fire up to `limit` rows due at `now`, oldest first, in one transaction. Should a row fail (a bug, a bad
+    snapshot), the batch is rolled back and fired again one row per transaction, so the failing row alone waits for a
+    later retry; a lost database connection is raised to the worker."""
+    try:
+        return _run_batch(now=now, limit=limit)
+    except _RowFailed as failed:
+        logger.warning("%s; firing its batch again one row at a time", failed)
+    taken, oldest_due_at = 0, None
+    for _attempt in range(limit):
+        try:
+            batch = _run_batch(now=now, limit=1)
+        except _RowFailed as failed:
+            logger.error("%s; it will be tried again later", failed, exc_info=failed.error)
+            _retry_later(failed.row, failed.error, now=now)
+            batch = Batch(taken=1, oldest_due_at=failed.row.due_at)
+        if not batch.taken:
+            break
+        taken += 1
+        oldest_due_at = oldest_due_at or batch.oldest_due_at
+    return Batch(taken=taken, oldest_due_at=oldest_due_at)
+
+
+def _run_batch(*, now: dt.datetime, limit: int) -> Batch:
     with transaction.atomic():
         rows = list(
             EscalationDue.objects.select_for_update(skip_locked=True)
@@ -73,13 +104,11 @@ def escalation_run_due(*, now: dt.datetime, limit: int) -> Batch:
         escalations = {item.ticket_id: item for item in TicketEscalation.objects.filter(ticket_id__in=ticket_ids)}
         for row in rows:
             try:
-                with transaction.atomic():
-                    _apply(row, tickets[row.ticket_id], escalations.get(row.ticket_id), now=now)
+                _apply(row, tickets[row.ticket_id], escalations.get(row.ticket_id), now=now)
+            except (OperationalError, InterfaceError):
+                raise
             except Exception as error:
-                logger.exception("Escalation row %s failed; it will be tried again", row.pk)
-                _retry_later(row, error, now=now)
-                # The savepoint undid the row's writes; the escalation may hold some of them in memory.
-                escalations[row.ticket_id] = TicketEscalation.objects.get(ticket_id=row.ticket_id)
+                raise _RowFailed(row, error) from error
     return Batch(taken=len(rows), oldest_due_at=rows[0].due_at)
 
 

@@ -543,13 +543,14 @@ def ticket_set_priority(
     return ticket
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def ticket_escalation_record(
     *, ticket_id: int, kind: str, details: dict[str, Any], now: dt.datetime, actor: User | None = None
 ) -> TicketEvent:
     """Write one escalation event (a page, an escalation, an SLA warning or breach, a page attempt) that the
     escalation engine or the outbox decided: for technicians only, from the system, or from `actor` when a person
-    asked for it (the hotline's "escalate now")."""
+    asked for it (the hotline's "escalate now"). Inside the caller's transaction it takes no savepoint: the engine
+    writes one per page, and a failure undoes the caller's whole batch anyway."""
     if kind not in ESCALATION_EVENT_KINDS:
         raise ValueError(f"{kind!r} is not an escalation event kind")
     ticket = _lock(ticket_id, None)

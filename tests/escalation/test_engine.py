@@ -353,7 +353,8 @@ def test_a_row_that_fails_to_fire_is_tried_again_later_and_the_rest_of_its_batch
 ):
     broken, fine = open_p1(make_ticket, subject="Broken"), open_p1(make_ticket, subject="Fine")
     real_oncall_user = engine.oncall_user
-    failures = [RuntimeError("rota service down")]
+    # The batch fails on the first row, and that row fails again when fired alone.
+    failures = [RuntimeError("rota service down"), RuntimeError("rota service down")]
 
     def oncall_user(*, team_id, at, layer="primary"):
         if failures:
