@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.conf import settings
@@ -25,15 +25,15 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from escalation import rules
-from escalation.models import DueState, EscalationDue, Page, Target, TicketEscalation, Trigger
+from escalation.models import ContactProfile, DueState, EscalationDue, Page, Target, TicketEscalation, Trigger
 from escalation.outbox import outbox_next_attempt_at, page_enqueue, page_text
-from escalation.selectors import contact_profile_get, oncall_user
+from escalation.selectors import oncall_user
 from escalation.services import due_create, escalation_for, ticket_values, wake_worker
 from tickets.exceptions import NotAllowed
 from tickets.models import Ticket, TicketEvent
 from tickets.selectors import iso_or_none, user_ref
 from tickets.sentences import page_step_label
-from tickets.services import ticket_escalation_record
+from tickets.services import EscalationRecord, ticket_escalation_record_many
 
 logger = logging.getLogger(__name__)
 
@@ -93,22 +93,15 @@ def _run_batch(*, now: dt.datetime, limit: int) -> Batch:
         )
         if not rows:
             return Batch(taken=0, oldest_due_at=None)
-        ticket_ids = sorted({row.ticket_id for row in rows})
-        tickets = {
-            ticket.pk: ticket
-            for ticket in Ticket.objects.select_for_update(of=("self",))
-            .select_related("service", "team")
-            .filter(pk__in=ticket_ids)
-            .order_by("pk")
-        }
-        escalations = {item.ticket_id: item for item in TicketEscalation.objects.filter(ticket_id__in=ticket_ids)}
+        firing = _Firing(ticket_ids={row.ticket_id for row in rows}, now=now)
         for row in rows:
             try:
-                _apply(row, tickets[row.ticket_id], escalations.get(row.ticket_id), now=now)
+                firing.apply(row)
             except (OperationalError, InterfaceError):
                 raise
             except Exception as error:
                 raise _RowFailed(row, error) from error
+        firing.write()
     return Batch(taken=len(rows), oldest_due_at=rows[0].due_at)
 
 
@@ -119,111 +112,165 @@ def _retry_later(row: EscalationDue, error: Exception, *, now: dt.datetime) -> N
     )
 
 
-def _apply(row: EscalationDue, ticket: Ticket, escalation: TicketEscalation | None, *, now: dt.datetime) -> None:
-    """Decide the row again on its locked ticket, and cancel, move or fire it."""
-    if escalation is None:
-        row.state = DueState.CANCELLED
-        row.save(update_fields=["state"])
-        return
-    chain = rules.Chain.from_json(escalation.chain)
-    decision = rules.decide(
-        _due(row), ticket_values(ticket), chain, chain_run=escalation.chain_run, watch=escalation.watch, now=now
-    )
-    if isinstance(decision, rules.Cancel):
-        row.state = DueState.CANCELLED
-        row.save(update_fields=["state"])
-    elif isinstance(decision, rules.Move):
-        row.due_at = decision.due_at
-        row.save(update_fields=["due_at"])
-    else:
-        _fire(row, ticket, escalation, chain, decision, now=now)
+@dataclass
+class _Page:
+    ticket: Ticket
+    person: User
+    channels: tuple[str, ...]
+    details: dict[str, Any]
 
 
-def _fire(
-    row: EscalationDue,
-    ticket: Ticket,
-    escalation: TicketEscalation,
-    chain: rules.Chain,
-    decision: rules.Fire,
-    *,
-    now: dt.datetime,
-    actor: User | None = None,
-) -> TicketEvent:
-    """Write the page's event, its outbox rows and its consequences, and mark the row done."""
-    if decision.starts_chain:
-        escalation.chain_run += 1
-    due_create(ticket_id=ticket.pk, rows=decision.then)
-    people = _recipients(ticket, chain, decision, now=now)
-    next_at = (
-        EscalationDue.objects.filter(
-            ticket_id=ticket.pk, trigger=Trigger.STEP, generation=escalation.chain_run, state=DueState.PENDING
+class _Firing:
+    """The rows of one batch, decided one by one in due order on their locked tickets, and written together: the
+    events in one insert, the rows, escalations and pages in a few more, whatever the batch's size. What a row
+    changes in memory (a chain started, a step fired) is seen by the rows after it."""
+
+    def __init__(self, *, ticket_ids: set[int], now: dt.datetime) -> None:
+        self.now = now
+        ids = sorted(ticket_ids)
+        # Locked in id order, so two workers never wait on each other's tickets in a cycle.
+        self.tickets = {
+            ticket.pk: ticket
+            for ticket in Ticket.objects.select_for_update(of=("self",))
+            .select_related("service", "team", "assignee")
+            .filter(pk__in=ids)
+            .order_by("pk")
+        }
+        self.escalations = {item.ticket_id: item for item in TicketEscalation.objects.filter(ticket_id__in=ids)}
+        # Each ticket's pending chain steps, (due instant, run, row id), to tell when its next step fires.
+        self.waiting: dict[int, list[tuple[dt.datetime, int, int | None]]] = {ticket_id: [] for ticket_id in ids}
+        pending_steps = EscalationDue.objects.filter(
+            ticket_id__in=ids, trigger=Trigger.STEP, state=DueState.PENDING
+        ).values_list("ticket_id", "due_at", "generation", "pk")
+        for ticket_id, due_at, generation, pk in pending_steps:
+            self.waiting[ticket_id].append((due_at, generation, pk))
+        self.cancelled: list[int] = []
+        self.moved: list[EscalationDue] = []
+        self.fired: list[EscalationDue] = []
+        self.records: list[EscalationRecord] = []
+        self.new_rows: dict[int, list[rules.Due]] = {}
+        self.pages: list[_Page] = []
+        self.oncall: dict[tuple[int, str], User | None] = {}
+        self.people: dict[int, User | None] = {}
+        self.members: dict[int, list[User]] = {}
+
+    def apply(self, row: EscalationDue) -> None:
+        """Decide the row again on its locked ticket: cancel it, move it, or fire it."""
+        ticket, escalation = self.tickets[row.ticket_id], self.escalations.get(row.ticket_id)
+        if escalation is None:
+            self.cancelled.append(row.pk)
+            return
+        chain = rules.Chain.from_json(escalation.chain)
+        values = ticket_values(ticket)
+        decision = rules.decide(
+            _due(row), values, chain, chain_run=escalation.chain_run, watch=escalation.watch, now=self.now
         )
-        .exclude(pk=row.pk)
-        .order_by("due_at")
-        .values_list("due_at", flat=True)
-        .first()
-    )
-    details: dict[str, Any] = {
-        "trigger": row.trigger,
-        **rules.step_label_values(chain, _due(row)),
-        "roles": list(decision.targets),
-        "targets": [user_ref(person) for person in people],
-        "channels": list(decision.channels),
-        "due_at": iso_or_none(row.due_at),
-        "next_at": iso_or_none(next_at),
-    }
-    if actor is not None:
-        details["requested_by"] = user_ref(actor)
-    event = ticket_escalation_record(ticket_id=ticket.pk, kind=decision.kind, details=details, now=now, actor=actor)
-    row.state = DueState.DONE
-    row.fired_at = now
-    row.event = event
-    row.save(update_fields=["state", "fired_at", "event"])
-    for person in people:
-        _page(ticket, person, decision.channels, event=event, now=now)
-    escalation.paging = {**details, "kind": decision.kind, "at": iso_or_none(now), "stopped": False}
-    escalation.save(update_fields=["chain_run", "paging"])
-    return event
+        if isinstance(decision, rules.Cancel):
+            self.cancelled.append(row.pk)
+        elif isinstance(decision, rules.Move):
+            row.due_at = decision.due_at
+            self.moved.append(row)
+        else:
+            self.fire(row, decision)
 
+    def fire(self, row: EscalationDue, decision: rules.Fire, *, actor: User | None = None) -> None:
+        ticket, escalation = self.tickets[row.ticket_id], self.escalations[row.ticket_id]
+        chain = rules.Chain.from_json(escalation.chain)
+        if decision.starts_chain:
+            escalation.chain_run += 1
+        if decision.then:
+            self.new_rows.setdefault(ticket.pk, []).extend(decision.then)
+        waiting = self.waiting[ticket.pk]
+        waiting[:] = [item for item in waiting if item[2] is None or item[2] != row.pk]
+        waiting.extend((due.due_at, due.generation, None) for due in decision.then if due.trigger == Trigger.STEP)
+        next_at = min((due_at for due_at, run, _pk in waiting if run == escalation.chain_run), default=None)
+        people = self._recipients(ticket, chain, decision)
+        details: dict[str, Any] = {
+            "trigger": row.trigger,
+            **rules.step_label_values(chain, _due(row)),
+            "roles": list(decision.targets),
+            "targets": [user_ref(person) for person in people],
+            "channels": list(decision.channels),
+            "due_at": iso_or_none(row.due_at),
+            "next_at": iso_or_none(next_at),
+        }
+        if actor is not None:
+            details["requested_by"] = user_ref(actor)
+        self.records.append(EscalationRecord(ticket_id=ticket.pk, kind=decision.kind, details=details, actor=actor))
+        self.fired.append(row)
+        self.pages.extend(_Page(ticket, person, decision.channels, details) for person in people)
+        escalation.paging = {**details, "kind": decision.kind, "at": iso_or_none(self.now), "stopped": False}
 
-def _role_people(
-    role: str, ticket: Ticket, chain: rules.Chain, step_user: rules.Person | None, now: dt.datetime
-) -> list[User]:
-    if role in (Target.ONCALL_PRIMARY, Target.ONCALL_SECONDARY):
-        layer = "primary" if role == Target.ONCALL_PRIMARY else "secondary"
-        person = oncall_user(team_id=ticket.team_id, at=now, layer=layer)
+    def write(self) -> None:
+        """Write the batch: one event per fired row, the rows' new states, the rows the firing added, the
+        escalations' paging, and the pages."""
+        events = ticket_escalation_record_many(records=self.records, now=self.now)
+        for row, event in zip(self.fired, events, strict=True):
+            row.event = event
+        EscalationDue.objects.filter(pk__in=[row.pk for row in self.fired]).update(
+            state=DueState.DONE, fired_at=self.now
+        )
+        EscalationDue.objects.bulk_update(self.fired, ["event"])
+        EscalationDue.objects.filter(pk__in=self.cancelled).update(state=DueState.CANCELLED)
+        EscalationDue.objects.bulk_update(self.moved, ["due_at"])
+        for ticket_id, rows in self.new_rows.items():
+            due_create(ticket_id=ticket_id, rows=rows)
+        fired_tickets = {row.ticket_id for row in self.fired}
+        TicketEscalation.objects.bulk_update(
+            [self.escalations[ticket_id] for ticket_id in sorted(fired_tickets)], ["chain_run", "paging"]
+        )
+        profiles = {
+            profile.user_id: profile
+            for profile in ContactProfile.objects.filter(user_id__in={page.person.pk for page in self.pages})
+        }
+        for page in self.pages:
+            _page(page, profiles.get(page.person.pk), now=self.now)
+
+    def _recipients(self, ticket: Ticket, chain: rules.Chain, decision: rules.Fire) -> list[User]:
+        """The people a page reaches, in the order of its targets, each once; inactive accounts are left out."""
+        people: dict[int, User] = {}
+        for role in decision.targets:
+            for person in self._role_people(role, ticket, chain, decision.user):
+                if person.is_active:
+                    people.setdefault(person.pk, person)
+        return list(people.values())
+
+    def _role_people(
+        self, role: str, ticket: Ticket, chain: rules.Chain, step_user: rules.Person | None
+    ) -> list[User]:
+        if role in (Target.ONCALL_PRIMARY, Target.ONCALL_SECONDARY):
+            layer = "primary" if role == Target.ONCALL_PRIMARY else "secondary"
+            key = (ticket.team_id, layer)
+            if key not in self.oncall:
+                self.oncall[key] = oncall_user(team_id=ticket.team_id, at=self.now, layer=layer)
+            person = self.oncall[key]
+            return [person] if person is not None else []
+        if role == Target.TEAM:
+            if ticket.team_id not in self.members:
+                members = ticket.team.members.filter(is_active=True).order_by("first_name", "last_name", "username")
+                self.members[ticket.team_id] = list(members)
+            return self.members[ticket.team_id]
+        if role == rules.ASSIGNEE:
+            if ticket.assignee is not None:
+                return [ticket.assignee]
+            return self._role_people(Target.ONCALL_PRIMARY, ticket, chain, None)
+        named: dict[str, rules.Person | None] = {
+            Target.TEAM_LEAD: chain.team_lead,
+            Target.DUTY_MANAGER: chain.duty_manager,
+            Target.USER: step_user,
+        }
+        reference = named.get(role)
+        if reference is None:
+            return []
+        if reference.id not in self.people:
+            self.people[reference.id] = User.objects.filter(pk=reference.id).first()
+        person = self.people[reference.id]
         return [person] if person is not None else []
-    if role == Target.TEAM:
-        return list(ticket.team.members.filter(is_active=True).order_by("first_name", "last_name", "username"))
-    if role == rules.ASSIGNEE:
-        if ticket.assignee is not None:
-            return [ticket.assignee]
-        return _role_people(Target.ONCALL_PRIMARY, ticket, chain, None, now)
-    named: dict[str, rules.Person | None] = {
-        Target.TEAM_LEAD: chain.team_lead,
-        Target.DUTY_MANAGER: chain.duty_manager,
-        Target.USER: step_user,
-    }
-    person_ref = named.get(role)
-    if person_ref is None:
-        return []
-    return list(User.objects.filter(pk=person_ref.id, is_active=True))
 
 
-def _recipients(ticket: Ticket, chain: rules.Chain, decision: rules.Fire, *, now: dt.datetime) -> list[User]:
-    """The people a page reaches, in the order of its targets, each once; inactive accounts are left out."""
-    people: dict[int, User] = {}
-    for role in decision.targets:
-        for person in _role_people(role, ticket, chain, decision.user, now):
-            if person.is_active:
-                people.setdefault(person.pk, person)
-    return list(people.values())
-
-
-def _page(ticket: Ticket, person: User, channels: tuple[str, ...], *, event: TicketEvent, now: dt.datetime) -> None:
+def _page(page: _Page, profile: ContactProfile | None, *, now: dt.datetime) -> None:
     """Queue the page to one person on each channel of the step that their contact profile allows, in their
     language, led by what paged them ("step 2 of 3", "Resolution target missed")."""
-    profile = contact_profile_get(user=person)
     language = profile.language if profile is not None and profile.language else settings.LANGUAGE_CODE
     reachable = profile is not None and bool(profile.mobile)
     allowed = {
@@ -232,13 +279,13 @@ def _page(ticket: Ticket, person: User, channels: tuple[str, ...], *, event: Tic
         Page.Channel.VOICE: reachable and profile is not None and profile.page_by_voice,
     }
     with translation.override(language):
-        step = page_step_label(event.after)
-    for channel in channels:
+        step = page_step_label(page.details)
+    for channel in page.channels:
         if allowed.get(Page.Channel(channel), False):
-            text = page_text(ticket=ticket, channel=channel, language=language)
+            text = page_text(ticket=page.ticket, channel=channel, language=language)
             page_enqueue(
-                ticket_id=ticket.pk,
-                recipient=person,
+                ticket_id=page.ticket.pk,
+                recipient=page.person,
                 channel=channel,
                 body=f"{step[:1].upper()}{step[1:]}: {text}",
                 language=language,
@@ -251,13 +298,15 @@ def escalate_now(*, ticket_id: int, actor: User | None, now: dt.datetime) -> Non
     """Page the next step of the ticket's chain at once, and bring its later steps forward by as much; start the chain
     (or page its last step again) when no step is waiting. See `escalation.services.escalation_escalate_now`."""
     with transaction.atomic():
-        ticket = Ticket.objects.select_for_update(of=("self",)).select_related("service", "team").get(pk=ticket_id)
+        firing = _Firing(ticket_ids={ticket_id}, now=now)
+        ticket = firing.tickets[ticket_id]
         values = ticket_values(ticket)
         if not values.is_open:
             raise NotAllowed(_("This ticket is no longer open."))
         if not rules.chain_active(values):
             raise NotAllowed(_("Someone has already acknowledged this ticket."))
-        escalation = escalation_for(ticket=ticket, now=now)
+        escalation = firing.escalations.get(ticket_id) or escalation_for(ticket=ticket, now=now)
+        firing.escalations[ticket_id] = escalation
         chain = rules.Chain.from_json(escalation.chain)
         if not chain.steps:
             raise NotAllowed(_("This ticket's team has no escalation steps."))
@@ -273,20 +322,22 @@ def escalate_now(*, ticket_id: int, actor: User | None, now: dt.datetime) -> Non
                 other.due_at -= ahead
             EscalationDue.objects.bulk_update(later, ["due_at"])
         else:
-            row = _chain_restart(ticket, escalation, chain, now=now)
+            waiting = _chain_restart(ticket, escalation, chain, now=now)
+            row = waiting[0]
+        firing.waiting[ticket_id] = [(other.due_at, other.generation, other.pk) for other in waiting]
         decision = rules.decide(
             _due(row), values, chain, chain_run=escalation.chain_run, watch=escalation.watch, now=now
         )
         if not isinstance(decision, rules.Fire):
             raise NotAllowed()
-        escalated = rules.Fire(
-            kind=TicketEvent.Kind.ESCALATED, targets=decision.targets, channels=decision.channels, user=decision.user
-        )
-        _fire(row, ticket, escalation, chain, escalated, now=now, actor=actor)
+        firing.fire(row, replace(decision, kind=TicketEvent.Kind.ESCALATED), actor=actor)
+        firing.write()
         wake_worker()
 
 
-def _chain_restart(ticket: Ticket, escalation: TicketEscalation, chain: rules.Chain, *, now: dt.datetime):
+def _chain_restart(
+    ticket: Ticket, escalation: TicketEscalation, chain: rules.Chain, *, now: dt.datetime
+) -> list[EscalationDue]:
     """A new run of the chain from the step after the last one that paged (its last step again at the end)."""
     last = (
         EscalationDue.objects.filter(ticket=ticket, trigger=Trigger.STEP, state=DueState.DONE)
@@ -296,10 +347,8 @@ def _chain_restart(ticket: Ticket, escalation: TicketEscalation, chain: rules.Ch
     )
     first_step = 0 if last is None else min(last + 1, len(chain.steps) - 1)
     escalation.chain_run += 1
-    rows = due_create(
-        ticket_id=ticket.pk, rows=rules.chain_plan(chain, run=escalation.chain_run, start=now, first_step=first_step)
-    )
-    return rows[0]
+    plan = rules.chain_plan(chain, run=escalation.chain_run, start=now, first_step=first_step)
+    return due_create(ticket_id=ticket.pk, rows=plan)
 
 
 def escalation_next_wake() -> dt.datetime | None:

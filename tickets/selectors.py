@@ -134,6 +134,11 @@ def event_message_get(*, event_id: int) -> dict[str, Any]:
     return event_message(event)
 
 
+def event_messages_get(*, event_ids: list[int]) -> list[dict[str, Any]]:
+    events = TicketEvent.objects.select_related(*EVENT_MESSAGE_RELATED).filter(pk__in=event_ids).order_by("pk")
+    return [event_message(event) for event in events]
+
+
 def event_cursor_latest() -> int:
     latest = TicketEvent.objects.order_by("-pk").values_list("pk", flat=True).first()
     return latest or 0
