@@ -134,3 +134,26 @@ def browser(chromium_executable, daphne_server):
             yield launched
         finally:
             launched.close()
+
+
+@pytest.fixture
+def escalation_worker(daphne_server, tmp_path):
+    """`manage.py escalation_worker` beside the live server, on its database and settings; stopped (SIGTERM) before
+    the server and the test database."""
+    with (tmp_path / "worker.log").open("ab") as output:
+        process = subprocess.Popen(
+            [sys.executable, "manage.py", "escalation_worker", "--name", "browser-test"],
+            cwd=settings.BASE_DIR,
+            env=daphne_server.env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)

@@ -173,8 +173,12 @@ def test_a_worker_killed_in_the_middle_of_a_batch_loses_nothing_and_a_restarted_
     pending = EscalationDue.objects.filter(state=DueState.PENDING)
 
     def batch_in_hand() -> bool:
-        """The first batch is committed and the worker holds the rows of the next one (they are locked)."""
-        return fired.count() >= 500 and pending.select_for_update(skip_locked=True).count() < pending.count()
+        """The first batch is committed and the worker holds the rows of the next one: some pending rows are locked
+        (SKIP LOCKED does not return them)."""
+        if fired.count() < 500:
+            return False
+        unlocked = pending.select_for_update(skip_locked=True).values_list("pk", flat=True)
+        return len(unlocked) < pending.count()
 
     worker = start_worker("--once", "--batch", "500", name="doomed")
     wait_for(lambda: _in_transaction(batch_in_hand), seconds=PROCESS_SECONDS, what="a batch in hand")
