@@ -3,5 +3,6 @@
 # signals from `docker stop` reach it directly.
 set -eu
 cd /app
-python manage.py migrate --noinput
+# A migration may rewrite a large table: no statement timeout for it.
+DATABASE_STATEMENT_TIMEOUT=0 python manage.py migrate --noinput
 exec "$@"

@@ -1,7 +1,7 @@
 """Configuration in the Django admin: business calendars with their hours and closure dates, SLA policies, on-call
 rotations with their members, overrides, technicians' contact profiles (and replacing a leaked calendar link),
-escalation chains with their steps. The worker's state (a ticket's copied chain, its due rows) is shown read only: it
-changes only through the ticket services and the worker."""
+escalation chains with their steps. The worker's state (a ticket's copied chain, its due rows), the page outbox and
+the worker heartbeats are read-only: they change only through the ticket services and the worker."""
 
 from __future__ import annotations
 
@@ -20,10 +20,12 @@ from escalation.models import (
     EscalationDue,
     EscalationStep,
     OnCallOverride,
+    Page,
     Rotation,
     RotationMember,
     SlaPolicy,
     TicketEscalation,
+    WorkerHeartbeat,
     WorkingHours,
 )
 from tickets.admin import ReadOnlyMixin
@@ -176,3 +178,37 @@ class EscalationDueAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_select_related = ["ticket"]
     search_fields = ["ticket__number"]
     ordering = ["-due_at"]
+
+
+@admin.register(Page)
+class PageAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["id", "ticket", "recipient", "channel", "step", "state", "attempts", "next_attempt_at", "sent_at"]
+    list_filter = ["state", "channel"]
+    list_select_related = ["ticket", "recipient"]
+    search_fields = ["=ticket__number", "recipient__username", "=provider_id"]
+    date_hierarchy = "created_at"
+    fields = [
+        "ticket",
+        "recipient",
+        "channel",
+        "to",
+        "language",
+        "step",
+        "body",
+        "state",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+        "provider_id",
+        "provider_status",
+        "provider_sequence",
+        "provider_updated_at",
+        "created_at",
+        "sent_at",
+    ]
+
+
+@admin.register(WorkerHeartbeat)
+class WorkerHeartbeatAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["name", "host", "pid", "last_beat_at", "last_lag"]
+    fields = ["name", "host", "pid", "last_beat_at", "last_lag"]

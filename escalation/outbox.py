@@ -28,6 +28,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from escalation.models import Page
+from escalation.selectors import contact_profile_get
 from hotline.backends import BasePhoneBackend, OutboundMessage, PhoneSendError, SendResult, mask_phone, phone_backend
 from tickets import services as ticket_services
 from tickets.models import Priority, Ticket, TicketEvent
@@ -52,7 +53,7 @@ def page_text(*, ticket: Ticket, channel: str, language: str) -> str:
             "subject": ticket.subject,
         }
         if channel == Page.Channel.SMS:
-            text = " ".join([text, _("Reply ACK %(number)s to acknowledge.") % {"number": ticket.number}])
+            text = "\n".join([text, _("Reply ACK %(number)s to acknowledge.") % {"number": ticket.number}])
     return text
 
 
@@ -73,37 +74,26 @@ def page_enqueue(
     unless given."""
     if channel not in Page.Channel.values:
         raise ValueError(f"unknown page channel {channel!r}")
+    delivery: dict[str, Any]
     if channel == Page.Channel.CONSOLE:
-        return Page.objects.create(
-            ticket_id=ticket_id,
-            recipient=recipient,
-            channel=channel,
-            language=language,
-            body=body,
-            step=step,
-            state=Page.State.SENT,
-            created_at=now,
-            sent_at=now,
-        )
+        delivery = {"state": Page.State.SENT, "sent_at": now}
+    else:
+        delivery = {"to": _recipient_mobile(recipient) if to is None else to, "next_attempt_at": now}
     return Page.objects.create(
         ticket_id=ticket_id,
         recipient=recipient,
         channel=channel,
-        to=_recipient_mobile(recipient) if to is None else to,
         language=language,
         body=body,
         step=step,
-        next_attempt_at=now,
         created_at=now,
+        **delivery,
     )
 
 
 def _recipient_mobile(recipient: User | None) -> str:
     if recipient is None:
         return ""
-    # Imported here: the contact profiles come with the on-call schedules.
-    from escalation.selectors import contact_profile_get
-
     profile = contact_profile_get(user=recipient)
     return profile.mobile if profile is not None else ""
 

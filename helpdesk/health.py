@@ -1,9 +1,10 @@
 """`/healthz`: the state of the database, the channel layer and the escalation worker.
 
-The body names each check and its state, for example
-`{"status": "ok", "database": "ok", "channel_layer": "ok", "worker": "stale", "details": {...}}`; a failed check's
-details name the error class only, never connection strings. Every check is bounded in time, so a load balancer or
-container healthcheck gets an answer even while Redis or PostgreSQL hangs.
+Anonymous callers (load balancers, the container healthchecks) get the overall state only: `{"status": "ok"}`. With
+the token of HELPDESK_HEALTH_TOKEN (`Authorization: Bearer <token>`) or a staff login, the body names each check and
+its state, for example `{"status": "ok", "database": "ok", "channel_layer": "ok", "worker": "stale", "details":
+{...}}`; a failed check's details name the error class only, never connection strings. Every check is bounded in
+time, so a load balancer or container healthcheck gets an answer even while Redis or PostgreSQL hangs.
 
 `/healthz` is the web process's own check: 200 when the database and the channel layer are healthy, 503 when not. The
 worker is reported in the body but does not change that answer, so a dead worker never gets the web containers
@@ -14,15 +15,18 @@ about the workers on that host only, which is how each worker container checks i
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
+import hmac
+import threading
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 from functools import partial
 from typing import Any
 
-from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
-from django.db import connection
+from django.conf import settings
+from django.db import connection, connections
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -42,9 +46,40 @@ def _database_round_trip() -> dict[str, Any]:
     return {"vendor": connection.vendor}
 
 
+class _OwnThreads:
+    """Runs a check's queries on a thread of its own with its own connection, one run per check at a time. A hung
+    PostgreSQL holds that thread, never the request's or the event loop's (a request waits for its own threads when
+    it ends), and a check made while a run hangs waits on that run instead of starting another."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.pending: dict[Hashable, concurrent.futures.Future[dict[str, Any]]] = {}
+
+    def start(self, key: Hashable, query: Callable[[], dict[str, Any]]) -> concurrent.futures.Future[dict[str, Any]]:
+        with self.lock:
+            future = self.pending.get(key)
+            if future is None or future.done():
+                future = self.pending[key] = concurrent.futures.Future()
+                threading.Thread(target=self._run, args=(future, query), name=f"healthz-{key}", daemon=True).start()
+            return future
+
+    @staticmethod
+    def _run(future: concurrent.futures.Future[dict[str, Any]], query: Callable[[], dict[str, Any]]) -> None:
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            future.set_result(query())
+        except Exception as error:
+            future.set_exception(error)
+        finally:
+            connections.close_all()
+
+
+_own_threads = _OwnThreads()
+
+
 async def database_check() -> dict[str, Any]:
-    # thread_sensitive: the query runs on the thread that owns this request's database connection.
-    return await sync_to_async(_database_round_trip, thread_sensitive=True)()
+    return await asyncio.wrap_future(_own_threads.start("database", _database_round_trip))
 
 
 async def _channel_discard(layer: Any, channel: str) -> None:
@@ -87,7 +122,7 @@ def _worker_status(host: str | None) -> dict[str, Any]:
 
 async def worker_check(host: str | None = None) -> dict[str, Any]:
     """The escalation worker's last beat and the lag of the oldest due row (see escalation.heartbeat)."""
-    status = await sync_to_async(_worker_status, thread_sensitive=True)(host)
+    status = await asyncio.wrap_future(_own_threads.start(("worker", host), partial(_worker_status, host)))
     if status["state"] != "ok":
         raise Unhealthy(status["state"], status)
     return status
@@ -108,6 +143,15 @@ async def _run(check: Check) -> tuple[str, dict[str, Any]]:
     return "ok", details
 
 
+async def _may_read_details(request: HttpRequest) -> bool:
+    token = settings.HELPDESK_HEALTH_TOKEN
+    offered = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    if token and offered and hmac.compare_digest(offered.encode(), token.encode()):
+        return True
+    user = await request.auser()
+    return user.is_active and user.is_staff
+
+
 @never_cache
 @require_GET
 async def healthz(request: HttpRequest) -> JsonResponse:
@@ -125,4 +169,8 @@ async def healthz(request: HttpRequest) -> JsonResponse:
         if body[name] != "ok" and name in deciding:
             body["status"] = "error"
     body["details"] = details
-    return JsonResponse(body, status=200 if body["status"] == "ok" else 503)
+    status = 200 if body["status"] == "ok" else 503
+    if not await _may_read_details(request):
+        # The vendor, the layer's class and which dependency failed help an attacker more than a load balancer.
+        body = {"status": body["status"]}
+    return JsonResponse(body, status=status)

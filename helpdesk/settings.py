@@ -6,6 +6,7 @@ in-process channel layer. `.env.example` lists every variable.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -57,6 +58,8 @@ INSTALLED_APPS = [
     "tickets",
     "escalation",
     "hotline",
+    "axes",
+    "security",
 ]
 
 MIDDLEWARE = [
@@ -68,8 +71,12 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "security.middleware.SecurityAuditMiddleware",
+    "security.middleware.IdleSessionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Last, as django-axes requires: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "helpdesk.urls"
@@ -103,6 +110,13 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Concurrent writers wait for the lock instead of failing at once.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A PostgreSQL that hangs costs a request seconds, not forever: connecting gives up after the connect timeout,
+    # and the server cancels a statement that runs longer than the statement timeout (0: none, as for migrations).
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options["connect_timeout"] = int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "5"))
+    _statement_timeout_ms = int(float(os.environ.get("DATABASE_STATEMENT_TIMEOUT", "30")) * 1000)
+    _options["options"] = f"-c statement_timeout={_statement_timeout_ms}"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -126,6 +140,17 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Brute force: after HELPDESK_LOGIN_FAILURE_LIMIT failed logins for one account from one address, that account is
+# locked for that address (others can still log in to it, so an attacker cannot lock a technician out during an
+# incident) for HELPDESK_LOGIN_LOCKOUT_MINUTES; the duty manager unlocks it earlier in the admin.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = int(os.environ.get("HELPDESK_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = dt.timedelta(minutes=int(os.environ.get("HELPDESK_LOGIN_LOCKOUT_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "security.requests.client_address"
+AXES_LOCKOUT_CALLABLE = "security.lockout.lockout_response"
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -178,9 +203,16 @@ SESSION_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("DJANGO_BEHIND_PROXY", False) else None
+HELPDESK_BEHIND_PROXY = env_bool("DJANGO_BEHIND_PROXY", False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HELPDESK_BEHIND_PROXY else None
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SSL_REDIRECT", False)
 SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", False)
+# A session ends after this much idle time, for technicians and agency staff alike (activity within a minute of the
+# last refresh does not write the session again), and also when the browser closes if asked.
+SESSION_COOKIE_AGE = int(float(os.environ.get("HELPDESK_SESSION_IDLE_HOURS", "8")) * 3600)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("HELPDESK_SESSION_EXPIRE_AT_BROWSER_CLOSE", False)
 SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF, CSP.NONCE],
@@ -200,7 +232,16 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
+    # django-axes logs every failed login at INFO; its lockouts are warnings (and in the security audit).
+    "loggers": {"axes": {"level": "WARNING"}},
 }
+
+# A resolved ticket the requester neither confirms nor reopens closes itself after this many working days.
+HELPDESK_AUTOCLOSE_WORKING_DAYS = int(os.environ.get("HELPDESK_AUTOCLOSE_WORKING_DAYS", "5"))
+
+# /healthz names each check and its details only for staff and for callers with this token
+# (`Authorization: Bearer <token>`); everyone else gets the overall state.
+HELPDESK_HEALTH_TOKEN = os.environ.get("HELPDESK_HEALTH_TOKEN", "")
 
 # Live console: how often each socket gets the newest cursor (and refreshes its presence), and how many missed events
 # a resync replays before it sends a fresh snapshot instead.

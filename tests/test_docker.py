@@ -7,6 +7,7 @@ import fnmatch
 import os
 import re
 import shlex
+import socket
 import subprocess
 import sys
 import threading
@@ -43,9 +44,9 @@ def compose() -> dict:
     return yaml.safe_load((DOCKER / "compose.yaml").read_text())
 
 
-def test_compose_runs_postgres_redis_and_web_each_with_a_healthcheck(compose):
+def test_compose_runs_postgres_redis_web_and_worker_each_with_a_healthcheck(compose):
     services = compose["services"]
-    assert set(services) == {"postgres", "redis", "web"}
+    assert set(services) == {"postgres", "redis", "web", "worker"}
     assert services["postgres"]["image"].startswith("postgres:16")
     assert services["redis"]["image"].startswith("redis:7")
     for name, service in services.items():
@@ -63,6 +64,16 @@ def test_web_starts_only_when_postgres_and_redis_are_healthy(compose):
     assert environment["REDIS_URL"].startswith("redis://redis:6379")
     assert str(environment["DJANGO_DEBUG"]) == "0"
     assert (ROOT / "docker" / web["build"]["context"] / web["build"]["dockerfile"]).resolve() == DOCKER / "Dockerfile"
+
+
+def test_worker_runs_the_escalation_worker_from_the_web_image_once_the_web_is_healthy(compose):
+    web, worker = compose["services"]["web"], compose["services"]["worker"]
+    assert worker["command"] == ["python", "manage.py", "escalation_worker"]
+    assert (worker["image"], worker["build"]) == (web["image"], web["build"])
+    assert worker["environment"] == web["environment"]
+    assert worker["depends_on"]["web"] == {"condition": "service_healthy"}
+    assert worker["healthcheck"]["test"] == ["CMD", "python", "/app/docker/healthcheck.py", "--worker"]
+    assert "ports" not in worker
 
 
 def test_every_compose_variable_is_documented_in_env_example():
@@ -106,8 +117,10 @@ def test_entrypoint_migrates_then_hands_over_to_the_command():
 
 class _Answer(BaseHTTPRequestHandler):
     status = 200
+    asked: list[tuple[str, str | None]] = []
 
     def do_GET(self):
+        self.asked.append((self.path, self.headers["Host"]))
         self.send_response(self.status)
         self.send_header("Content-Type", "application/json")
         self.end_headers()
@@ -117,19 +130,34 @@ class _Answer(BaseHTTPRequestHandler):
         return None
 
 
-@pytest.mark.parametrize(("status", "exit_code"), [(200, 0), (503, 1)])
-def test_container_healthcheck_follows_the_healthz_status(status, exit_code):
-    handler = type("Handler", (_Answer,), {"status": status})
+def run_healthcheck(status: int, *arguments: str) -> tuple[int, list[tuple[str, str | None]]]:
+    """Run docker/healthcheck.py against a server answering `status`; the URL argument is the server's /healthz."""
+    handler = type("Handler", (_Answer,), {"status": status, "asked": []})
     server = HTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
         url = f"http://127.0.0.1:{server.server_port}/healthz"
-        result = subprocess.run([sys.executable, str(DOCKER / "healthcheck.py"), url], timeout=30, check=False)
+        command = [sys.executable, str(DOCKER / "healthcheck.py"), *arguments, url]
+        result = subprocess.run(command, timeout=30, check=False)
     finally:
         server.shutdown()
         server.server_close()
-    assert result.returncode == exit_code
+    return result.returncode, handler.asked
+
+
+@pytest.mark.parametrize(("status", "exit_code"), [(200, 0), (503, 1)])
+def test_container_healthcheck_follows_the_healthz_status(status, exit_code):
+    returncode, asked = run_healthcheck(status)
+    assert returncode == exit_code
+    assert asked == [("/healthz", "127.0.0.1")]
+
+
+@pytest.mark.parametrize(("status", "exit_code"), [(200, 0), (503, 1)])
+def test_worker_healthcheck_asks_about_the_workers_of_its_own_host(status, exit_code):
+    returncode, asked = run_healthcheck(status, "--worker")
+    assert returncode == exit_code
+    assert asked == [(f"/healthz?worker=1&host={socket.gethostname()}", "127.0.0.1")]
 
 
 def test_container_healthcheck_fails_when_nothing_listens():

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import socket
 import time
 from unittest import mock
 
@@ -19,6 +21,7 @@ UNREACHABLE_REDIS = {
     }
 }
 SILENT_LAYER = {"default": {"BACKEND": "tests.test_health.SilentLayer"}}
+TOKEN = "monitoring-token-for-tests"
 
 
 class SilentLayer(InMemoryChannelLayer):
@@ -26,6 +29,18 @@ class SilentLayer(InMemoryChannelLayer):
 
     async def send(self, channel, message):
         return None
+
+
+@pytest.fixture(autouse=True)
+def health_token(settings):
+    settings.HELPDESK_HEALTH_TOKEN = TOKEN
+
+
+@pytest.fixture
+def monitor(client):
+    """A caller that may read the details: the monitoring token."""
+    client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {TOKEN}"
+    return client
 
 
 @pytest.fixture
@@ -39,8 +54,8 @@ def layer_settings(settings):
 
 
 @pytest.mark.django_db
-def test_healthy_when_database_and_channel_layer_answer(client):
-    response = client.get("/healthz")
+def test_healthy_when_database_and_channel_layer_answer(monitor):
+    response = monitor.get("/healthz")
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json"
     body = response.json()
@@ -51,9 +66,10 @@ def test_healthy_when_database_and_channel_layer_answer(client):
 
 
 @pytest.mark.django_db
-def test_unreachable_database_is_503(client):
-    with mock.patch.object(connections["default"], "cursor", side_effect=OperationalError("connection refused")):
-        response = client.get("/healthz")
+def test_unreachable_database_is_503(monitor):
+    # The round trip runs on the check's own thread, with its own connection.
+    with mock.patch.object(health, "_database_round_trip", side_effect=OperationalError("connection refused")):
+        response = monitor.get("/healthz")
     assert response.status_code == 503
     body = response.json()
     assert body["status"] == "error"
@@ -63,10 +79,10 @@ def test_unreachable_database_is_503(client):
 
 
 @pytest.mark.django_db
-def test_unreachable_redis_is_503(client, layer_settings):
+def test_unreachable_redis_is_503(monitor, layer_settings):
     layer_settings(UNREACHABLE_REDIS)
     started = time.monotonic()
-    response = client.get("/healthz")
+    response = monitor.get("/healthz")
     assert time.monotonic() - started < health.CHECK_TIMEOUT + 1
     assert response.status_code == 503
     body = response.json()
@@ -76,11 +92,11 @@ def test_unreachable_redis_is_503(client, layer_settings):
 
 
 @pytest.mark.django_db
-def test_a_hanging_channel_layer_is_503_within_the_timeout(client, layer_settings, monkeypatch):
+def test_a_hanging_channel_layer_is_503_within_the_timeout(monitor, layer_settings, monkeypatch):
     layer_settings(SILENT_LAYER)
     monkeypatch.setattr(health, "CHECK_TIMEOUT", 0.2)
     started = time.monotonic()
-    response = client.get("/healthz")
+    response = monitor.get("/healthz")
     assert time.monotonic() - started < 1.5
     assert response.status_code == 503
     assert response.json()["details"]["channel_layer"] == {"error": "TimeoutError"}
@@ -109,3 +125,104 @@ async def test_repeated_checks_leave_no_channel_subscribed_on_redis(require_redi
         assert leftover == []
     finally:
         await client.aclose()
+
+
+@pytest.mark.django_db
+def test_anonymous_callers_get_the_state_only(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+    assert "postgresql" not in response.content.decode() and "Layer" not in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_anonymous_callers_learn_that_something_failed_but_not_what(client):
+    with mock.patch.object(health, "_database_round_trip", side_effect=OperationalError("connection refused")):
+        response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json() == {"status": "error"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("authorization", [f"Bearer {TOKEN}x", "Bearer ", TOKEN[:-1], f"Basic {TOKEN}"])
+def test_a_wrong_token_reads_no_details(client, authorization):
+    assert client.get("/healthz", headers={"authorization": authorization}).json() == {"status": "ok"}
+
+
+@pytest.mark.django_db
+def test_without_a_configured_token_no_token_reads_details(client, settings):
+    settings.HELPDESK_HEALTH_TOKEN = ""
+    assert client.get("/healthz", headers={"authorization": "Bearer "}).json() == {"status": "ok"}
+
+
+@pytest.mark.django_db
+def test_staff_read_the_details_and_other_users_do_not(client, staff, technician):
+    client.force_login(technician)
+    assert client.get("/healthz").json() == {"status": "ok"}
+    technician.is_staff = True
+    technician.save()
+    client.force_login(technician)
+    body = client.get("/healthz").json()
+    assert body["database"] == "ok"
+    assert body["details"]["channel_layer"]["backend"]
+
+
+@pytest.fixture
+def beat(settings):
+    from django.utils import timezone
+
+    from escalation.heartbeat import worker_beat
+
+    settings.HELPDESK_WORKER_STALE_SECONDS = 30
+
+    def at(seconds_ago: float) -> None:
+        worker_beat(name="worker-1", now=timezone.now() - dt.timedelta(seconds=seconds_ago))
+
+    return at
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_fresh_worker_is_reported_with_its_last_beat_and_lag(monitor, beat):
+    beat(1)
+    body = monitor.get("/healthz").json()
+    assert body["status"] == "ok"
+    assert body["worker"] == "ok"
+    worker = body["details"]["worker"]
+    assert 1 <= worker["last_beat_age"] < 10
+    assert worker["lag"] == 0.0
+    assert worker["workers"][0]["name"] == "worker-1"
+    answer = monitor.get("/healthz?worker=1")
+    assert answer.status_code == 200
+    assert set(answer.json()) == {"status", "worker", "details"}
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(("seconds_ago", "state"), [(31, "stale"), (None, "missing")])
+def test_a_stale_or_missing_worker_is_reported_but_the_web_stays_healthy(monitor, beat, seconds_ago, state):
+    if seconds_ago is not None:
+        beat(seconds_ago)
+    response = monitor.get("/healthz")
+    assert response.status_code == 200
+    assert response.json()["status"] == "ok"
+    assert response.json()["worker"] == state
+
+    worker_check = monitor.get("/healthz?worker=1")
+    assert worker_check.status_code == 503
+    assert worker_check.json()["status"] == "error"
+    assert worker_check.json()["worker"] == state
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_check_of_a_host_looks_at_that_hosts_workers(monitor, beat):
+    beat(1)
+    assert monitor.get("/healthz", {"worker": "1", "host": socket.gethostname()}).status_code == 200
+    assert monitor.get("/healthz", {"worker": "1", "host": "another-host"}).status_code == 503
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_check_is_503_when_the_database_is_down(monitor, beat):
+    beat(1)
+    with mock.patch.object(health, "_worker_status", side_effect=OperationalError("connection refused")):
+        response = monitor.get("/healthz?worker=1")
+    assert response.status_code == 503
+    assert response.json()["details"]["worker"] == {"error": "OperationalError"}

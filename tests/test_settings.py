@@ -17,17 +17,22 @@ PRINT_SETTINGS = (
 )
 
 
-def settings_in(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """Import the settings in a fresh interpreter that sees only `env` (plus PATH)."""
+def python_in(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run Python in the project with only `env` (plus PATH) in its environment."""
     return subprocess.run(
-        [sys.executable, "-c", PRINT_SETTINGS],
+        [sys.executable, *args],
         cwd=ROOT,
         env={"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT), **env},
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=120,
         check=False,
     )
+
+
+def settings_in(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Import the settings in a fresh interpreter that sees only `env` (plus PATH)."""
+    return python_in(["-c", PRINT_SETTINGS], env)
 
 
 def loaded(env: dict[str, str]) -> dict:

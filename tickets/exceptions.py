@@ -31,3 +31,9 @@ class NotAllowed(TicketError):
 
 class InvalidInput(TicketError):
     default_message = _("The request is not valid.")
+
+
+class AgencySuspended(NotAllowed):
+    default_message = _(
+        "Your agency's access to the helpdesk is suspended. Ask the helpdesk administrators to restore it."
+    )

@@ -10,12 +10,16 @@ from typing import TYPE_CHECKING
 
 from django import forms
 from django.conf import settings
+from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
+from tickets.exceptions import AgencySuspended
 from tickets.models import Level, Service
+from tickets.selectors import agency_suspended
 
 _ARABIC_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 _PHONE_SHAPE = re.compile(r"\+?[0-9]+(?:[ -]+[0-9]+)*")
@@ -253,3 +257,12 @@ class TicketCancelForm(TicketActionForm):
     reason = forms.CharField(
         label=_("Reason (optional)"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+class LoginForm(AuthenticationForm):
+    """The login form: staff of an agency whose access is suspended are told so instead of being let in."""
+
+    def confirm_login_allowed(self, user: User) -> None:
+        super().confirm_login_allowed(user)
+        if agency_suspended(user):
+            raise ValidationError(AgencySuspended.default_message, code="agency_suspended")

@@ -131,7 +131,7 @@ class Ticket(models.Model):
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="tickets", verbose_name=_("team"))
     requester = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="requested_tickets",
@@ -148,7 +148,7 @@ class Ticket(models.Model):
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.NEW, db_index=True)
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="assigned_tickets",
@@ -188,8 +188,24 @@ class Ticket(models.Model):
         return self.status in OPEN_STATUSES
 
 
-class TicketEvent(models.Model):
-    """One change to a ticket. Append-only: its id is the global cursor the live console replays from."""
+class AppendOnlyModel(models.Model):
+    """A record written once: saving it again or deleting it raises."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise ValueError(f"{self._meta.object_name} rows are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError(f"{self._meta.object_name} rows are append-only.")
+
+
+class TicketEvent(AppendOnlyModel):
+    """One change to a ticket. Append-only: its id is the global cursor the live console replays from. The people
+    it names are protected from deletion (they are deactivated instead), so the log reads the same forever."""
 
     class Kind(models.TextChoices):
         OPENED = "opened", _("Opened")
@@ -213,7 +229,7 @@ class TicketEvent(models.Model):
     kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="+",
@@ -234,19 +250,11 @@ class TicketEvent(models.Model):
     def __str__(self) -> str:
         return f"#{self.pk} {self.kind} {self.ticket_id}"
 
-    def save(self, *args, **kwargs):
-        if self.pk is not None and not self._state.adding:
-            raise ValueError("Ticket events are append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValueError("Ticket events are append-only.")
-
 
 class Comment(models.Model):
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="comments", verbose_name=_("ticket"))
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("author")
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("author")
     )
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices, default=Channel.WEB)
     body = models.TextField(_("text"))
@@ -282,7 +290,7 @@ class Attachment(models.Model):
     size = models.PositiveBigIntegerField(_("size"))
     content_type = models.CharField(_("content type"), max_length=100)
     uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("uploaded by")
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("uploaded by")
     )
     created_at = models.DateTimeField(_("created at"))
 

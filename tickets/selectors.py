@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from tickets.models import Agency, Attachment, Comment, Team, Ticket, TicketEvent
 
@@ -16,11 +16,28 @@ def user_is_technician(user: User | AnonymousUser) -> bool:
     return Team.objects.filter(members=user).exists()
 
 
+def user_has_history(user: User) -> bool:
+    """Whether the user appears in the record of any ticket: such a user is deactivated, never deleted."""
+    return (
+        TicketEvent.objects.filter(actor=user).exists()
+        or Ticket.objects.filter(Q(requester=user) | Q(assignee=user)).exists()
+        or Comment.objects.filter(author=user).exists()
+        or Attachment.objects.filter(uploaded_by=user).exists()
+    )
+
+
 def user_agency(user: User | AnonymousUser) -> Agency | None:
     if not user.is_authenticated:
         return None
     membership = getattr(user, "agency_membership", None)
     return membership.agency if membership is not None else None
+
+
+def agency_suspended(user: User | AnonymousUser) -> bool:
+    """Whether the user acts for an agency whose access is suspended (inactive): refused everywhere an agency's
+    staff act. A technician keeps working that agency's tickets."""
+    agency = user_agency(user)
+    return agency is not None and not agency.active and not user_is_technician(user)
 
 
 def ticket_list_for(user: User | AnonymousUser) -> QuerySet[Ticket]:
@@ -119,6 +136,14 @@ def event_message(event: TicketEvent) -> dict[str, Any]:
         },
         "ticket": ticket_row(event.ticket),
     }
+
+
+def event_note(event: TicketEvent, *, technician: bool) -> str:
+    """The text a person wrote with a change, for whoever reads the timeline. A status note is written to the agency
+    (the console labels it so); a priority change's reason is for colleagues and stays with the technicians."""
+    after = event.after or {}
+    note = after.get("note") or (after.get("reason") if technician else "")
+    return str(note or "")
 
 
 def event_list_since(*, cursor: int, limit: int) -> list[TicketEvent]:

@@ -151,8 +151,32 @@ def _sla_breached(event: TicketEvent, actor: str) -> str:
     return _page(event, actor, gettext_lazy("The resolution target was missed: %(actor)s paged %(targets)s."))
 
 
+def _closed(event: TicketEvent, actor: str) -> str:
+    if "unanswered_working_days" in (event.after or {}):
+        return _("The ticket closed itself: the fix was not answered in time.")
+    return _("%(actor)s confirmed the fix and closed the ticket.") % {"actor": actor}
+
+
+# How a page left (escalation.models.Page.Channel; tickets does not import the escalation app).
+_PAGE_CHANNELS: dict[str, Promise] = {"sms": gettext_lazy("SMS"), "voice": gettext_lazy("Voice call")}
+_PAGE_OUTCOMES: dict[str, Promise] = {
+    "sent": gettext_lazy("Page by %(channel)s to %(recipient)s sent (attempt %(attempt)s)."),
+    "retry": gettext_lazy("Page by %(channel)s to %(recipient)s failed (attempt %(attempt)s), will retry: %(error)s"),
+    "failed": gettext_lazy("Page by %(channel)s to %(recipient)s failed for good (attempt %(attempt)s): %(error)s"),
+}
+
+
 def _page_attempt(event: TicketEvent, actor: str) -> str:
-    return _("%(actor)s tried to deliver a page.") % {"actor": actor}
+    """One attempt to deliver a page (the details come from escalation.outbox)."""
+    after = event.after or {}
+    channel = after.get("channel", "")
+    text = _PAGE_OUTCOMES.get(after.get("outcome", ""), _PAGE_OUTCOMES["failed"])
+    return str(text) % {
+        "channel": str(_PAGE_CHANNELS.get(channel, channel)),
+        "recipient": (after.get("recipient") or {}).get("name") or after.get("to", ""),
+        "attempt": after.get("attempt"),
+        "error": after.get("error", ""),
+    }
 
 
 SENTENCES: dict[str, Sentence] = {
@@ -163,7 +187,7 @@ SENTENCES: dict[str, Sentence] = {
     TicketEvent.Kind.STATUS_CHANGED: _status_changed,
     TicketEvent.Kind.PRIORITY_CHANGED: _priority_changed,
     TicketEvent.Kind.RESOLVED: _says(gettext_lazy("%(actor)s marked the ticket as resolved.")),
-    TicketEvent.Kind.CLOSED: _says(gettext_lazy("%(actor)s confirmed the fix and closed the ticket.")),
+    TicketEvent.Kind.CLOSED: _closed,
     TicketEvent.Kind.REOPENED: _says(gettext_lazy("%(actor)s reopened the ticket.")),
     TicketEvent.Kind.CANCELLED: _says(gettext_lazy("%(actor)s cancelled the ticket.")),
     TicketEvent.Kind.PAGED: _paged,

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import datetime as dt
 import mimetypes
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -32,9 +35,10 @@ from escalation.clock import (
 )
 from escalation.policies import sla_policy_for
 from escalation.services import ESCALATION_EVENT_KINDS, escalation_on_event
+from escalation.sla import WORKING_WEEK
 from tickets.console import publish
-from tickets.exceptions import AlreadyClaimed, InvalidInput, NotAllowed, StaleTicket
-from tickets.lifecycle import priority_for, transition_guard
+from tickets.exceptions import AgencySuspended, AlreadyClaimed, InvalidInput, NotAllowed, StaleTicket
+from tickets.lifecycle import REQUESTER, SYSTEM, TECHNICIAN, priority_for, transition_guard
 from tickets.models import (
     Agency,
     Attachment,
@@ -96,11 +100,13 @@ def _record(
 
 NOTE_MAX_LENGTH = 2000
 BODY_MAX_LENGTH = 20000
+# Lone surrogates: a JSON text can carry them, UTF-8 (the database, a reply) cannot.
+_UNENCODABLE = re.compile("[\ud800-\udfff]")
 
 
 def _clean_text(value: str, *, limit: int) -> str:
     """Strip a text a user typed; refuse what the database or a console message could not carry."""
-    if "\x00" in value:
+    if "\x00" in value or _UNENCODABLE.search(value):
         raise InvalidInput(_("The text contains a character that is not allowed."))
     value = value.strip()
     if len(value) > limit:
@@ -129,6 +135,8 @@ def _require_party(user: User, ticket: Ticket) -> None:
     agency = user_agency(user)
     if agency is None or agency.pk != ticket.agency_id:
         raise NotAllowed()
+    if not agency.active:
+        raise AgencySuspended()
 
 
 def _clock_policy(ticket: Ticket) -> ClockPolicy:
@@ -239,6 +247,8 @@ def ticket_open(
         agency = user_agency(requester) if requester is not None else None
     if agency is None:
         raise InvalidInput(_("The ticket must belong to an agency."))
+    if not agency.active:
+        raise AgencySuspended()
     priority = priority_for(impact=impact, urgency=urgency)
     clock = clock_start(
         policy=sla_policy_for(priority=priority, agency_id=agency.pk, service_id=service.pk), opened_at=now
@@ -464,16 +474,15 @@ def ticket_set_status(
     expected_event_id: int | None = None,
     now: dt.datetime | None = None,
 ) -> Ticket:
-    """Move a ticket along its lifecycle. Technicians may make any allowed move; agency staff may only confirm a
-    fix (close), reopen a resolved ticket, or cancel their own agency's open ticket."""
+    """Move a ticket along its lifecycle, as far as the lifecycle lets the actor's side: technicians work the
+    ticket; agency staff confirm a fix (close), reopen it, or cancel their own agency's open ticket."""
     now = now or timezone.now()
     ticket = _lock(ticket, expected_event_id)
     _require_party(actor, ticket)
     if status not in Status.values:
         raise InvalidInput(_("Unknown status."))
     reopening = ticket.status == Status.RESOLVED and status == Status.IN_PROGRESS
-    if not user_is_technician(actor) and not (reopening or status in (Status.CLOSED, Status.CANCELLED)):
-        raise NotAllowed()
+    transition_guard(ticket.status, status, mover=TECHNICIAN if user_is_technician(actor) else REQUESTER)
     note = _clean_text(note, limit=NOTE_MAX_LENGTH)
     before, after = _set_status(ticket, status, now)
     if note:
@@ -605,3 +614,45 @@ def ticket_escalation_record_many(*, records: list[EscalationRecord], now: dt.da
     Ticket.objects.bulk_update(list(tickets.values()), ["last_event_id", "updated_at"])
     transaction.on_commit(partial(publish.publish_ticket_events, event_ids=[event.pk for event in events]))
     return events
+
+
+def _autoclose_at(quiet_since: dt.datetime, days: int) -> dt.datetime:
+    """The end of the `days`-th whole working day (government week, Qatar's holidays) after `quiet_since`'s day."""
+    calendar = WORKING_WEEK
+    day = quiet_since.astimezone(calendar.tz).date()
+    counted = 0
+    while counted < days:
+        day += dt.timedelta(days=1)
+        counted += calendar.is_working_day(day)
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=calendar.tz)
+
+
+def ticket_autoclose_due(*, now: dt.datetime) -> int:
+    """Close, as the helpdesk, every resolved ticket left unanswered for HELPDESK_AUTOCLOSE_WORKING_DAYS whole working
+    days after its last public event (the fix, or a reply since). Return how many closed. The escalation worker
+    calls it on every pass; each ticket closes in a transaction of its own."""
+    days = settings.HELPDESK_AUTOCLOSE_WORKING_DAYS
+    # A working day is at least a calendar day: a ticket quiet for fewer days cannot be due.
+    candidates = (
+        Ticket.objects.filter(status=Status.RESOLVED)
+        .annotate(quiet_since=Max("events__created_at", filter=Q(events__public=True)))
+        .filter(quiet_since__lte=now - dt.timedelta(days=days))
+        .values_list("pk", "quiet_since")
+    )
+    due = [pk for pk, quiet_since in candidates if _autoclose_at(quiet_since, days) <= now]
+    return sum(_autoclose(ticket_id=pk, days=days, now=now) for pk in due)
+
+
+@transaction.atomic
+def _autoclose(*, ticket_id: int, days: int, now: dt.datetime) -> bool:
+    ticket = _lock(ticket_id, None)
+    quiet_since = ticket.events.filter(public=True).aggregate(latest=Max("created_at"))["latest"]
+    # Answered, reopened or closed since the worker looked.
+    if ticket.status != Status.RESOLVED or quiet_since is None or _autoclose_at(quiet_since, days) > now:
+        return False
+    transition_guard(ticket.status, Status.CLOSED, mover=SYSTEM)
+    before, after = _set_status(ticket, Status.CLOSED, now)
+    after["unanswered_working_days"] = days
+    _record(ticket, kind=TicketEvent.Kind.CLOSED, actor=None, channel=Channel.SYSTEM, before=before, after=after,
+            now=now)
+    return True

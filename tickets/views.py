@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from functools import wraps
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib import messages
@@ -14,19 +15,29 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from tickets.exceptions import AlreadyClaimed, InvalidTransition, NotAllowed, StaleTicket, TicketError
+from helpdesk.middleware import accepts_uploads
+from tickets.exceptions import (
+    AgencySuspended,
+    AlreadyClaimed,
+    InvalidTransition,
+    NotAllowed,
+    StaleTicket,
+    TicketError,
+)
 from tickets.filters import TicketFilter
 from tickets.forms import CommentForm, TicketActionForm, TicketCancelForm, TicketOpenForm, TicketReopenForm
 from tickets.models import Channel, Comment, Status, Ticket, TicketEvent
 from tickets.selectors import (
+    agency_suspended,
     attachment_list_for,
     comment_list_for,
+    event_note,
     ticket_list_for,
     ticket_timeline,
     user_agency,
@@ -55,6 +66,18 @@ def _no_role_message() -> str:
     )
 
 
+def agency_active_required[View: Callable[..., HttpResponseBase]](view: View) -> View:
+    """Refuse, with the reason, agency staff whose agency's access is suspended."""
+
+    @wraps(view)
+    def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if agency_suspended(request.user):
+            return _forbidden(request, str(AgencySuspended.default_message))
+        return view(request, *args, **kwargs)
+
+    return cast(View, checked)
+
+
 def _visible_ticket(request: AuthenticatedHttpRequest, number: int) -> Ticket:
     return get_object_or_404(ticket_list_for(request.user), number=number)
 
@@ -78,6 +101,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@agency_active_required
 @require_safe
 def ticket_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     technician = user_is_technician(request.user)
@@ -100,7 +124,9 @@ def ticket_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 @login_required
+@agency_active_required
 @require_http_methods(["GET", "HEAD", "POST"])
+@accepts_uploads
 def ticket_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     agency = user_agency(request.user)
     if agency is None:
@@ -148,13 +174,13 @@ class TimelineEntry:
     comment: Comment | None
 
 
-def _timeline(ticket: Ticket, user: Any) -> list[TimelineEntry]:
+def _timeline(ticket: Ticket, user: Any, *, technician: bool) -> list[TimelineEntry]:
     comments = {comment.pk: comment for comment in comment_list_for(ticket=ticket, user=user)}
     return [
         TimelineEntry(
             event=event,
             sentence=event_sentence(event),
-            note=str((event.after or {}).get("note") or (event.after or {}).get("reason") or ""),
+            note=event_note(event, technician=technician),
             comment=comments.get(int((event.after or {}).get("comment_id") or 0)),
         )
         for event in ticket_timeline(ticket=ticket, user=user)
@@ -177,7 +203,7 @@ def _render_detail(
     technician = user_is_technician(user)
     context = {
         "ticket": ticket,
-        "timeline": _timeline(ticket, user),
+        "timeline": _timeline(ticket, user, technician=technician),
         "attachments": attachment_list_for(ticket=ticket, user=user),
         "is_technician": technician,
         "console_url": CONSOLE_URL,
@@ -185,6 +211,7 @@ def _render_detail(
         "now": timezone.now(),
         "can_comment": ticket.is_open or ticket.status == Status.RESOLVED,
         "can_confirm": not technician and ticket.status == Status.RESOLVED,
+        "autoclose_days": settings.HELPDESK_AUTOCLOSE_WORKING_DAYS,
         "can_cancel": not technician and ticket.is_open,
         "comment_form": comment_form or CommentForm(),
         "close_form": close_form or TicketActionForm(initial=version),
@@ -195,13 +222,16 @@ def _render_detail(
 
 
 @login_required
+@agency_active_required
 @require_safe
 def ticket_detail(request: AuthenticatedHttpRequest, number: int) -> HttpResponse:
     return _render_detail(request, _visible_ticket(request, number))
 
 
 @login_required
+@agency_active_required
 @require_POST
+@accepts_uploads
 def ticket_comment_create(request: AuthenticatedHttpRequest, number: int) -> HttpResponse:
     ticket = _visible_ticket(request, number)
     form = CommentForm(request.POST, request.FILES)
@@ -253,6 +283,7 @@ def _status_action(
 
 
 @login_required
+@agency_active_required
 @require_POST
 def ticket_close_view(request: AuthenticatedHttpRequest, number: int) -> HttpResponse:
     return _status_action(
@@ -266,6 +297,7 @@ def ticket_close_view(request: AuthenticatedHttpRequest, number: int) -> HttpRes
 
 
 @login_required
+@agency_active_required
 @require_POST
 def ticket_reopen_view(request: AuthenticatedHttpRequest, number: int) -> HttpResponse:
     return _status_action(
@@ -279,6 +311,7 @@ def ticket_reopen_view(request: AuthenticatedHttpRequest, number: int) -> HttpRe
 
 
 @login_required
+@agency_active_required
 @require_POST
 def ticket_cancel_view(request: AuthenticatedHttpRequest, number: int) -> HttpResponse:
     return _status_action(
@@ -292,6 +325,7 @@ def ticket_cancel_view(request: AuthenticatedHttpRequest, number: int) -> HttpRe
 
 
 @login_required
+@agency_active_required
 @require_safe
 def attachment_download(request: AuthenticatedHttpRequest, number: int, attachment_id: int) -> FileResponse:
     ticket = _visible_ticket(request, number)

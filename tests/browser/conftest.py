@@ -105,15 +105,18 @@ def daphne_server(chromium_executable, transactional_db, require_redis_layer, tm
     layer. It is stopped before the test database is flushed."""
     if connection.vendor != "postgresql" or "DATABASE_URL" not in os.environ:
         _unavailable("the browser tests need PostgreSQL (DATABASE_URL) so that the server sees the test data")
+    port = _free_port()
     env = {
         **os.environ,
         "DATABASE_URL": shared_database_url(),
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        # The console socket opens only for pages of the site's public origin.
+        "HELPDESK_PUBLIC_URL": f"http://127.0.0.1:{port}",
         "DJANGO_SETTINGS_MODULE": "tests.browser.settings",
         "HELPDESK_MEDIA_ROOT": str(settings.MEDIA_ROOT),
         "PYTHONUNBUFFERED": "1",
     }
-    server = LiveServer(port=_free_port(), env=env, log=tmp_path / "daphne.log")
+    server = LiveServer(port=port, env=env, log=tmp_path / "daphne.log")
     try:
         server.start()
         yield server

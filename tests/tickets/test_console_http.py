@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.http import HttpRequest
 from django.test import Client
 from django.utils.crypto import get_random_string
 
@@ -26,7 +27,7 @@ def _plain_static_files(settings):
 
 def logged_in(user, *, enforce_csrf: bool = False) -> Client:
     client = Client(enforce_csrf_checks=enforce_csrf)
-    assert client.login(username=user.get_username(), password=PASSWORD)
+    assert client.login(request=HttpRequest(), username=user.get_username(), password=PASSWORD)
     return client
 
 

@@ -32,6 +32,8 @@ LIST_REQUESTS = {"list_q_number", "list_q_reference", "list_service"}
 # user -> what they get: "login" (302 to the login page), "ok" (200, or 302 back to the ticket after an action,
 # and the ticket shows in lists), "hidden" (404 for ticket URLs; lists are 200 without the ticket).
 EXPECTED = {"anonymous": "login", "staff": "ok", "other_staff": "hidden", "technician": "ok"}
+# Closing confirms the fix, so it is the requester's move: a technician who sees the ticket is refused (403).
+REFUSED = {("technician", "close")}
 
 
 @pytest.mark.django_db
@@ -65,6 +67,10 @@ def test_every_ticket_url_for_every_kind_of_user(
     elif expected == "hidden":
         assert response.status_code == 404
         assert f"HD-{ticket.number}" not in response.content.decode()
+    elif (user_kind, request_kind) in REFUSED:
+        assert response.status_code == 403
+        assert "Only the requester closes a ticket" in response.content.decode()
+        assert ticket.last_event_id == version_before
     elif method == "post":
         assert response.status_code == 302
         assert response["Location"] == f"/tickets/{ticket.number}/"

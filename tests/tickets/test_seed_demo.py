@@ -6,6 +6,7 @@ from io import StringIO
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.http import HttpRequest
 
 from escalation.models import BusinessCalendar, EscalationChain, SlaPolicy
 from tickets.management.commands.seed_demo import DEMO_PASSWORD
@@ -80,7 +81,7 @@ def test_loads_the_catalogue_accounts_and_tickets_through_the_services(settings,
     assert DEMO_PASSWORD in output
     for username in ("manager", "tech.network", "moph.it", "hmc.it"):
         assert username in output
-    assert client.login(username="moph.it", password=DEMO_PASSWORD)
+    assert client.login(request=HttpRequest(), username="moph.it", password=DEMO_PASSWORD)
 
 
 @pytest.mark.django_db
@@ -101,8 +102,8 @@ def test_existing_accounts_keep_their_password(settings, client):
     staff.set_password("changed-by-the-user-1")
     staff.save()
     seed()
-    assert client.login(username="moi.it", password="changed-by-the-user-1")
-    assert not client.login(username="moi.it", password=DEMO_PASSWORD)
+    assert client.login(request=HttpRequest(), username="moi.it", password="changed-by-the-user-1")
+    assert not client.login(request=HttpRequest(), username="moi.it", password=DEMO_PASSWORD)
 
 
 @pytest.mark.django_db

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -16,10 +15,13 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from security.sessions import session_touch_by_key
 from tickets.console import presence
 from tickets.console.actions import bigint_or_none, console_action
-from tickets.console.publish import CONSOLE_GROUP, console_session_group
+from tickets.console.inbound import RESYNC_COST, MessageBudget, Verdict, message_decode
+from tickets.console.publish import CONSOLE_GROUP, console_session_group, console_user_group
 from tickets.console.queue import console_snapshot, dumps
 from tickets.console.selectors import console_access_lost, console_me, console_missed, console_resync
 from tickets.selectors import event_cursor_latest
@@ -28,6 +30,7 @@ logger = logging.getLogger(__name__)
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
+CLOSE_TOO_MANY_MESSAGES = 4429
 
 
 def scope_language(scope: dict[str, Any]) -> str:
@@ -88,6 +91,14 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
     session_group = ""
     heartbeat_task: asyncio.Task | None = None
     joined = False
+    left = False
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            # However the socket ends (closed, crashed, its task cancelled), its heartbeat and presence end with it.
+            await self._leave()
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Channels' own dispatch first hops to the database thread to close stale connections, for every message. A
@@ -101,6 +112,7 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
 
     async def connect(self) -> None:
         self.delivered: set[int] = set()
+        self.budget = MessageBudget()
         user = self.scope.get("user")
         # Accepted first so the browser sees the close code and knows not to retry.
         await self.accept()
@@ -117,6 +129,7 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
         self.session_key = self.scope["session"].session_key or ""
         self.session_group = console_session_group(self.session_key)
         await self.channel_layer.group_add(self.session_group, self.channel_name)
+        await self.channel_layer.group_add(console_user_group(user.pk), self.channel_name)
         self.joined = True
         snapshot = await database_sync_to_async(console_snapshot)(me=self.me)
         # Gap repair: events up to `checked` are known delivered; `previous` is the last heartbeat's cursor.
@@ -128,6 +141,12 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
         self.heartbeat_task = asyncio.ensure_future(self._beat())
 
     async def disconnect(self, code: int) -> None:
+        await self._leave()
+
+    async def _leave(self) -> None:
+        if self.left:
+            return
+        self.left = True
         if self.heartbeat_task is not None:
             self.heartbeat_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -137,9 +156,16 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
         try:
             await self.channel_layer.group_discard(CONSOLE_GROUP, self.channel_name)
             await self.channel_layer.group_discard(self.session_group, self.channel_name)
+            await self.channel_layer.group_discard(console_user_group(self.user.pk), self.channel_name)
         except Exception:
             logger.warning("Could not leave the console group", exc_info=True)
-        if await database_sync_to_async(presence.presence_leave)(channel_name=self.channel_name):
+        try:
+            left = await database_sync_to_async(presence.presence_leave)(channel_name=self.channel_name)
+        except Exception:
+            # The row stops being refreshed, so the next sweep removes it.
+            logger.warning("Could not remove the console presence", exc_info=True)
+            return
+        if left:
             presence.presence_announce()
 
     async def _beat(self) -> None:
@@ -174,11 +200,10 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "heartbeat", "cursor": cursor, "server_time": timezone.now().isoformat()})
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        try:
-            content = json.loads(text_data or "")
-        except ValueError:
-            content = None
-        if not isinstance(content, dict):
+        if not await self._within_budget(1):
+            return
+        content = message_decode(text_data)
+        if content is None:
             await self._error(None)
             return
         try:
@@ -201,12 +226,23 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
         else:
             await self._error(kind)
 
-    async def _error(self, kind: Any) -> None:
+    async def _error(self, kind: Any, message: str | None = None) -> None:
         with translation.override(getattr(self, "language", settings.LANGUAGE_CODE)):
-            message = _("The console did not understand that message.")
-        await self.send_json({"type": "error", "about": kind if isinstance(kind, str) else None, "error": message})
+            text = _(message or "The console did not understand that message.")
+        await self.send_json({"type": "error", "about": kind if isinstance(kind, str) else None, "error": text})
+
+    async def _within_budget(self, cost: float) -> bool:
+        verdict = self.budget.spend(cost)
+        if verdict is Verdict.WARN:
+            await self._error("rate", gettext_noop("Too many messages: the console ignores them for a moment."))
+        elif verdict is Verdict.CLOSE:
+            await self.close(code=CLOSE_TOO_MANY_MESSAGES)
+        return verdict is Verdict.ACCEPT
 
     async def _resync(self, content: dict[str, Any]) -> None:
+        # The message itself has paid one.
+        if not await self._within_budget(RESYNC_COST - 1):
+            return
         since = bigint_or_none(content.get("since"))
         if since is None:
             await self._error("resync")
@@ -224,6 +260,8 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
             language=self.language,
         )
         await self.send_json({"type": "action.result", "request_id": content.get("request_id"), **result.as_json()})
+        # Working in the console is using the session: it must not expire as idle.
+        await database_sync_to_async(session_touch_by_key)(session_key=self.session_key, now=timezone.now())
 
     async def _presence(self, kind: str, content: dict[str, Any]) -> None:
         number = bigint_or_none(content.get("ticket"))
@@ -247,7 +285,7 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
         await self.send(text_data=_last_event.text(key, lambda: dumps({**message, "type": "event"})))
 
     async def console_close(self, message: dict[str, Any]) -> None:
-        """The session this socket was opened with has logged out."""
+        """The session this socket was opened with has logged out, or its user's password has changed."""
         await self.close(code=CLOSE_UNAUTHENTICATED)
 
     async def console_presence(self, message: dict[str, Any]) -> None:

@@ -1,7 +1,7 @@
 """The live console's messages, shaped here and sent through `helpdesk.realtime`: each committed ticket event, the
-presence state, and the close of a logged-out session's sockets. Every writer of ticket events (the web, the
-console, the hotline, the escalation worker) reaches the consoles through `publish_ticket_event`, scheduled by
-`tickets.services._record` after commit."""
+presence state, and the close of a logged-out session's sockets or of every socket of a user whose password changed.
+Every writer of ticket events (the web, the console, the hotline, the escalation worker) reaches the consoles through
+`publish_ticket_event`, scheduled by `tickets.services._record` after commit."""
 
 from __future__ import annotations
 
@@ -16,6 +16,11 @@ CONSOLE_GROUP = "console"
 def console_session_group(session_key: str) -> str:
     """The group of the console sockets opened with one login session."""
     return f"console.session.{session_key}"
+
+
+def console_user_group(user_id: int) -> str:
+    """The group of the console sockets of one user, whatever session opened them."""
+    return f"console.user.{user_id}"
 
 
 def publish_ticket_event(*, event_id: int) -> None:
@@ -39,3 +44,8 @@ def publish_presence(*, state: dict[str, Any]) -> None:
 def close_session_consoles(*, session_key: str) -> None:
     """Close the console sockets opened with a session that has just logged out."""
     realtime.group_send(console_session_group(session_key), {"type": "console.close"}, what="a console close")
+
+
+def close_user_consoles(*, user_id: int) -> None:
+    """Close every console socket of a user whose password has just changed."""
+    realtime.group_send(console_user_group(user_id), {"type": "console.close"}, what="a console close")

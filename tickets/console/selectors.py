@@ -7,9 +7,10 @@ from importlib import import_module
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import SESSION_KEY, get_user_model
+from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from django.contrib.auth.models import AnonymousUser, User
 from django.urls import reverse
+from django.utils.crypto import constant_time_compare
 
 from tickets.console.queue import console_snapshot, dumps
 from tickets.models import Attachment, Comment, Team, Ticket, TicketEvent
@@ -67,12 +68,25 @@ def console_resync(*, me: dict[str, Any], since: int) -> list[str]:
     ]
 
 
+def _session_hash_verified(session_hash: str | None, user: User) -> bool:
+    """Whether a session was opened with the user's current password, checked as django.contrib.auth.get_user
+    does (a hash made with a fallback secret key counts)."""
+    if not session_hash:
+        return False
+    hashes = [user.get_session_auth_hash(), *user.get_session_auth_fallback_hash()]
+    return any(constant_time_compare(session_hash, candidate) for candidate in hashes)
+
+
 def console_access_lost(*, user_id: int, session_key: str) -> str | None:
-    """Why a console socket may no longer stay open: "session" when its login session has ended (logged out, expired),
-    "rights" when its user is no longer an active technician; None while it may."""
+    """Why a console socket may no longer stay open: "session" when its login session has ended (logged out, expired,
+    or its user's password changed since), "rights" when its user is no longer an active technician; None while it
+    may."""
     # Loaded through the configured session engine: an ended, expired or foreign session has no user id in it.
     session = import_module(settings.SESSION_ENGINE).SessionStore(session_key=session_key or None).load()
     if session.get(SESSION_KEY) != str(user_id):
+        return "session"
+    user = User.objects.filter(pk=user_id).only("password").first()
+    if user is None or not _session_hash_verified(session.get(HASH_SESSION_KEY), user):
         return "session"
     if not User.objects.filter(pk=user_id, is_active=True, teams__isnull=False).exists():
         return "rights"

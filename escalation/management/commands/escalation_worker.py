@@ -5,7 +5,8 @@ Between passes the worker sleeps until the next due instant, and on PostgreSQL w
 commits (`escalation.services.wake_worker` sends NOTIFY; the worker LISTENs on its own connection); on SQLite it
 polls every HELPDESK_WORKER_POLL_SECONDS. It never sleeps longer than HELPDESK_WORKER_IDLE_SECONDS, so its heartbeat
 stays fresh. SIGTERM or SIGINT stop it once the batch in hand is committed. Several workers may run at once; see
-`escalation.engine` for why no row fires twice.
+`escalation.engine` for why no row fires twice. With `escalation.engine`, the only part of escalation/ that imports
+`tickets.services` (to close resolved tickets nobody answered).
 """
 
 from __future__ import annotations
@@ -30,11 +31,14 @@ from escalation.engine import escalation_next_wake, escalation_run_due
 from escalation.heartbeat import worker_beat
 from escalation.outbox import outbox_deliver_due
 from escalation.services import NOTIFY_CHANNEL
+from tickets.services import ticket_autoclose_due
 
 logger = logging.getLogger("escalation.worker")
 
 # After the database went away, wait this long before trying again.
 RECONNECT_SECONDS = 2.0
+# Resolved tickets close themselves after whole working days: looking once a minute is plenty.
+AUTOCLOSE_EVERY = dt.timedelta(minutes=1)
 
 
 class Worker:
@@ -43,6 +47,7 @@ class Worker:
         self.batch = batch
         self.stopping = False
         self.taken = 0
+        self.autoclosed_at: dt.datetime | None = None
         self.listener: Any = None
         self._wake_read, self._wake_write = socket.socketpair()
         for end in (self._wake_read, self._wake_write):
@@ -89,11 +94,15 @@ class Worker:
         logger.info("%s: escalation worker stopped after taking %s due rows", self.name, self.taken)
 
     def work(self) -> bool:
-        """One pass: fire a batch of due rows, deliver due pages, beat. True when more is due at once."""
+        """One pass: fire a batch of due rows, deliver due pages, close the resolved tickets left unanswered (once a
+        minute), beat. True when more is due at once."""
         batch = escalation_run_due(now=timezone.now(), limit=self.batch)
         self.taken += batch.taken
         delivered = outbox_deliver_due(now=timezone.now(), limit=self.batch)
         now = timezone.now()
+        if self.autoclosed_at is None or now - self.autoclosed_at >= AUTOCLOSE_EVERY:
+            ticket_autoclose_due(now=now)
+            self.autoclosed_at = now
         lag = (now - batch.oldest_due_at).total_seconds() if batch.oldest_due_at is not None else None
         worker_beat(name=self.name, now=now, lag=lag)
         return batch.taken >= self.batch or delivered >= self.batch

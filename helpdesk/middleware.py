@@ -1,0 +1,110 @@
+"""ASGI middleware of the project, wrapped around the applications in asgi.py."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import ParseResult
+
+from channels.security.websocket import OriginValidator
+from django.conf import settings
+from django.urls import Resolver404, resolve
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+
+def trusted_origins() -> list[str]:
+    """The origins pages of this site are served from: its public URL and the CSRF trusted origins. Django writes a
+    subdomain wildcard as "https://*.example.gov.qa", Channels as "https://.example.gov.qa"."""
+    trusted = [origin.replace("://*.", "://.") for origin in settings.CSRF_TRUSTED_ORIGINS]
+    return [settings.HELPDESK_PUBLIC_URL, *trusted]
+
+
+class PublicOriginValidator(OriginValidator):
+    """Opens a socket only for a page of this site: the Origin's scheme, host and port must all match a trusted
+    origin (Channels' AllowedHostsOriginValidator compares the host alone, so any port or scheme of it passed)."""
+
+    def __init__(self, application: Any) -> None:
+        super().__init__(application, [])
+
+    def validate_origin(self, parsed_origin: ParseResult | None) -> bool:
+        return any(self.match_allowed_origin(parsed_origin, pattern) for pattern in trusted_origins())
+
+
+def accepts_uploads[View: Callable[..., Any]](view: View) -> View:
+    """Mark a view that receives attachments: its requests may carry HELPDESK_ATTACHMENT_MAX_FILES files."""
+    view.accepts_uploads = True  # type: ignore[attr-defined]
+    return view
+
+
+def body_limit(path: str) -> int:
+    """The largest request body the view at `path` accepts, in bytes: room for the attachments on the upload views,
+    Django's limit for form data everywhere else."""
+    try:
+        view = resolve(path).func
+    except Resolver404:
+        view = None
+    form_data = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    if getattr(view, "accepts_uploads", False):
+        return settings.HELPDESK_ATTACHMENT_MAX_BYTES * settings.HELPDESK_ATTACHMENT_MAX_FILES + form_data
+    return form_data
+
+
+def _declared_length(scope: dict[str, Any]) -> int | None:
+    for name, value in scope.get("headers", []):
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+async def _refuse(send: Callable[[dict[str, Any]], Awaitable[None]]) -> None:
+    texts = []
+    for language in ("en", "ar"):
+        with translation.override(language):
+            texts.append(_("This request is too large. Send smaller attachments, or fewer at once."))
+    body = "\n".join(texts).encode()
+    headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": 413, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+class BodySizeLimit:
+    """Refuses with 413 a request body larger than its view accepts, before the application reads it: at once by
+    its Content-Length, or as soon as the chunks of a body sent without one pass the limit. (The server has read
+    the body by then; a proxy in front should bound it too.)"""
+
+    def __init__(self, application: Any) -> None:
+        self.application = application
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.application(scope, receive, send)
+            return
+        limit = body_limit(scope["path"])
+        declared = _declared_length(scope)
+        if declared is not None and declared > limit:
+            await _refuse(send)
+            return
+        received = 0
+        refused = False
+
+        async def limited_receive() -> dict[str, Any]:
+            nonlocal received, refused
+            message = await receive()
+            if message["type"] == "http.request" and not refused:
+                received += len(message.get("body", b""))
+                if received > limit:
+                    refused = True
+                    await _refuse(send)
+                    # The application stops reading as if the client had gone, and answers nothing.
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def guarded_send(message: dict[str, Any]) -> None:
+            if not refused:
+                await send(message)
+
+        await self.application(scope, limited_receive, guarded_send)

@@ -1,0 +1,36 @@
+"""Idle expiry: a login session lasts SESSION_COOKIE_AGE from its last use, not from the login."""
+
+from __future__ import annotations
+
+import datetime as dt
+from importlib import import_module
+
+from django.conf import settings
+from django.contrib.auth import SESSION_KEY
+from django.contrib.sessions.backends.base import SessionBase, UpdateError
+
+REFRESHED_KEY = "_helpdesk_refreshed"
+# Saving the session on every request would cost a write each; once a minute is precise enough for hours.
+REFRESH_EVERY = dt.timedelta(minutes=1)
+
+
+def session_touch(*, session: SessionBase, now: dt.datetime) -> bool:
+    """Mark the session used at `now`, so that it is saved with a fresh expiry; True if it was due."""
+    refreshed = session.get(REFRESHED_KEY)
+    if refreshed is not None and now - dt.datetime.fromisoformat(refreshed) < REFRESH_EVERY:
+        return False
+    session[REFRESHED_KEY] = now.isoformat()
+    return True
+
+
+def session_touch_by_key(*, session_key: str, now: dt.datetime) -> None:
+    """The same for a session used outside a request (a console socket's actions): read afresh, so that nothing an
+    HTTP request wrote meanwhile is overwritten. An ended session stays ended."""
+    session = import_module(settings.SESSION_ENGINE).SessionStore(session_key=session_key or None)
+    if session.get(SESSION_KEY) is None or not session_touch(session=session, now=now):
+        return
+    try:
+        session.save()
+    except UpdateError:
+        # Ended meanwhile: the socket's heartbeat closes it.
+        return
