@@ -42,7 +42,7 @@ class TicketEscalation(models.Model):
 class Trigger(models.TextChoices):
     STEP = "step", _("Chain step")
     RESPONSE_BREACH = "response_breach", _("Response target missed")
-    RESOLUTION_WARNING = "resolution_warning", _("75 % of the resolution target")
+    RESOLUTION_WARNING = "resolution_warning", _("Three quarters of the resolution time used")
     RESOLUTION_BREACH = "resolution_breach", _("Resolution target missed")
 
 

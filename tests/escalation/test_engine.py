@@ -9,6 +9,7 @@ import threading
 
 import pytest
 from django.db import connections, transaction
+from django.utils import translation
 
 from escalation import engine
 from escalation.engine import escalation_run_due
@@ -370,3 +371,11 @@ def test_a_row_that_fails_to_fire_is_tried_again_later_and_the_rest_of_its_batch
 
     fire_due(T0 + 2 * dt.timedelta(seconds=1))
     assert told(broken) == ["The helpdesk paged Alice Primary (step 1 of 3)."]
+
+
+def test_pages_are_told_in_arabic_too(make_ticket, chain):
+    ticket = open_p1(make_ticket)
+    fire_due(T0)
+    with translation.override("ar"):
+        assert told(ticket)[0].endswith("Alice Primary (الخطوة 1 من 3).")
+        assert told(ticket)[0].startswith("نادى ")
