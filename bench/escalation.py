@@ -11,10 +11,10 @@ the team's on-call primary on the console. Then it starts `--workers` processes 
 once every due row has fired or the window has passed by a minute.
 
 It prints the lag from each due instant to its `paged` event, both as the event records it (`created_at`, the worker's
-clock when it fired) and as seen committed by this process, at p50/p99/max; escalations per second; each worker's
-CPU time per escalation (from /proc/<pid>/stat); and the duplicates (a ticket paged twice), the misses (a due row
-still pending), the early pages (fired before their due instant) and the tickets paged that were not due. Needs
-PostgreSQL; not part of the test run.
+clock when it fired) and as seen committed by this process, at p50/p99/max; escalations per second; the CPU time of
+the workers and of the PostgreSQL backends serving them during the burst, per escalation (from /proc/<pid>/stat);
+and the duplicates (a ticket paged twice), the misses (a due row still pending), the early pages (fired before
+their due instant) and the tickets paged that were not due. Needs PostgreSQL; not part of the test run.
 """
 
 from __future__ import annotations
@@ -62,6 +62,16 @@ def cpu_seconds(pid: int) -> float:
     """User plus system CPU time of a live process, from /proc/<pid>/stat."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def database_backends() -> list[int]:
+    """The PostgreSQL backends serving this database's other clients (the workers' connections)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+            "AND backend_type = 'client backend'"
+        )
+        return [pid for (pid,) in cursor.fetchall()]
 
 
 def clear_previous_run(team: Team) -> None:
@@ -179,10 +189,16 @@ def main() -> None:
     first_id, last_id = min(ids), max(ids)
     cursor = TicketEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     seen: dict[int, list[tuple[int, dt.datetime, dt.datetime]]] = {}
+    first = min(due.values())
+    while timezone.now() < first:
+        time.sleep(0.05)
+    backends = database_backends()
+    database_cpu = {pid: cpu_seconds(pid) for pid in backends}
+    worker_cpu = {worker.pid: cpu_seconds(worker.pid) for worker in workers}
     try:
         while timezone.now() < give_up and sum(len(events) for events in seen.values()) < options.due:
             fresh = list(
-                TicketEvent.objects.filter(pk__gt=cursor, kind="paged", ticket_id__range=(first_id, last_id))
+                TicketEvent.objects.filter(pk__gt=cursor, kind="paged", ticket__gte=first_id, ticket__lte=last_id)
                 .order_by("pk")
                 .values_list("pk", "ticket_id", "created_at")
             )
@@ -191,7 +207,8 @@ def main() -> None:
                 seen.setdefault(ticket_id, []).append((pk, created_at, observed))
                 cursor = max(cursor, pk)
             time.sleep(0.02)
-        cpu = [cpu_seconds(worker.pid) for worker in workers]
+        cpu = [cpu_seconds(worker.pid) - worker_cpu[worker.pid] for worker in workers]
+        database = sum(cpu_seconds(pid) - start for pid, start in database_cpu.items())
     finally:
         for worker in workers:
             worker.send_signal(signal.SIGTERM)
@@ -215,8 +232,10 @@ def main() -> None:
     if fired:
         print(f"escalations per second over the burst: {len(fired) / max(span, options.window):.0f} "
               f"(due spread over {options.window:g} s; last event {span:.1f} s after the first due instant)")
-    print("worker CPU: " + ", ".join(f"{seconds:.1f} s ({seconds / max(len(fired), 1) * 1000:.2f} ms per "
-                                      "escalation of the whole run)" for seconds in cpu))
+    per = max(len(fired), 1) / 1000
+    print(f"CPU during the burst per escalation: workers {sum(cpu) / per:.2f} ms ("
+          + ", ".join(f"{seconds:.1f} s" for seconds in cpu)
+          + f"), their PostgreSQL backends {database / per:.2f} ms ({database:.1f} s, {len(backends)} backends)")
     print(f"duplicates: {duplicates}, missed: {missed}, early: {early}, paged though not due: {not_due}")
 
 

@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 
 from escalation import rules
 from escalation.models import ContactProfile, DueState, EscalationDue, Page, Target, TicketEscalation, Trigger
-from escalation.outbox import outbox_next_attempt_at, page_enqueue, page_text
+from escalation.outbox import PageDraft, outbox_next_attempt_at, page_text, pages_enqueue
 from escalation.selectors import oncall_user
 from escalation.services import due_create, escalation_for, ticket_values, wake_worker
 from tickets.exceptions import NotAllowed
@@ -223,8 +223,8 @@ class _Firing:
             profile.user_id: profile
             for profile in ContactProfile.objects.filter(user_id__in={page.person.pk for page in self.pages})
         }
-        for page in self.pages:
-            _page(page, profiles.get(page.person.pk), now=self.now)
+        drafts = [draft for page in self.pages for draft in _drafts(page, profiles.get(page.person.pk))]
+        pages_enqueue(drafts=drafts, now=self.now)
 
     def _recipients(self, ticket: Ticket, chain: rules.Chain, decision: rules.Fire) -> list[User]:
         """The people a page reaches, in the order of its targets, each once; inactive accounts are left out."""
@@ -268,30 +268,31 @@ class _Firing:
         return [person] if person is not None else []
 
 
-def _page(page: _Page, profile: ContactProfile | None, *, now: dt.datetime) -> None:
-    """Queue the page to one person on each channel of the step that their contact profile allows, in their
-    language, led by what paged them ("step 2 of 3", "Resolution target missed")."""
+def _drafts(page: _Page, profile: ContactProfile | None) -> list[PageDraft]:
+    """The page to one person on each channel of the step that their contact profile allows, in their language, led
+    by what paged them ("step 2 of 3", "Resolution target missed")."""
     language = profile.language if profile is not None and profile.language else settings.LANGUAGE_CODE
-    reachable = profile is not None and bool(profile.mobile)
+    mobile = profile.mobile if profile is not None else ""
     allowed = {
         Page.Channel.CONSOLE: True,
-        Page.Channel.SMS: reachable and profile is not None and profile.page_by_sms,
-        Page.Channel.VOICE: reachable and profile is not None and profile.page_by_voice,
+        Page.Channel.SMS: bool(mobile) and profile is not None and profile.page_by_sms,
+        Page.Channel.VOICE: bool(mobile) and profile is not None and profile.page_by_voice,
     }
     with translation.override(language):
         step = page_step_label(page.details)
-    for channel in page.channels:
-        if allowed.get(Page.Channel(channel), False):
-            text = page_text(ticket=page.ticket, channel=channel, language=language)
-            page_enqueue(
-                ticket_id=page.ticket.pk,
-                recipient=page.person,
-                channel=channel,
-                body=f"{step[:1].upper()}{step[1:]}: {text}",
-                language=language,
-                step=step,
-                now=now,
-            )
+    return [
+        PageDraft(
+            ticket_id=page.ticket.pk,
+            recipient=page.person,
+            channel=channel,
+            body=f"{step[:1].upper()}{step[1:]}: {page_text(ticket=page.ticket, channel=channel, language=language)}",
+            language=language,
+            step=step,
+            to=mobile,
+        )
+        for channel in page.channels
+        if allowed.get(Page.Channel(channel), False)
+    ]
 
 
 def escalate_now(*, ticket_id: int, actor: User | None, now: dt.datetime) -> None:
