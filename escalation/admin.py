@@ -1,7 +1,7 @@
 """Configuration in the Django admin: business calendars with their hours and closure dates, SLA policies, on-call
-rotations with their members, overrides, technicians' contact profiles (and replacing a leaked calendar link). The
-page outbox and the worker heartbeats are read-only: pages change only as the worker delivers them, heartbeats only
-as workers beat."""
+rotations with their members, overrides, technicians' contact profiles (and replacing a leaked calendar link),
+escalation chains with their steps. The worker's state (a ticket's copied chain, its due rows), the page outbox and
+the worker heartbeats are read-only: they change only through the ticket services and the worker."""
 
 from __future__ import annotations
 
@@ -16,11 +16,15 @@ from escalation.models import (
     BusinessCalendar,
     ClosureDate,
     ContactProfile,
+    EscalationChain,
+    EscalationDue,
+    EscalationStep,
     OnCallOverride,
     Page,
     Rotation,
     RotationMember,
     SlaPolicy,
+    TicketEscalation,
     WorkerHeartbeat,
     WorkingHours,
 )
@@ -133,6 +137,49 @@ class SlaPolicyAdmin(admin.ModelAdmin):
     list_select_related = ["agency", "service", "calendar"]
     autocomplete_fields = ["agency", "service"]
     ordering = ["priority", "agency__name_en", "service__name_en"]
+
+
+class EscalationStepInline(admin.TabularInline):
+    model = EscalationStep
+    extra = 0
+    autocomplete_fields = ["user"]
+    fields = ["position", "target", "user", "delay", "by_console", "by_sms", "by_voice", "repeat"]
+    ordering = ["position"]
+
+
+@admin.register(EscalationChain)
+class EscalationChainAdmin(admin.ModelAdmin):
+    list_display = ["team", "step_summary", "team_lead", "duty_manager", "breach_repeat"]
+    list_select_related = ["team", "team_lead", "duty_manager"]
+    search_fields = ["team__code", "team__name_en", "team__name_ar"]
+    autocomplete_fields = ["team", "team_lead", "duty_manager"]
+    fields = ["team", "team_lead", "duty_manager", "breach_repeat"]
+    inlines = [EscalationStepInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[EscalationChain]:
+        return super().get_queryset(request).prefetch_related("steps")
+
+    @admin.display(description=_("steps"))
+    def step_summary(self, chain: EscalationChain) -> str:
+        return " → ".join(f"{step.get_target_display()} ({step.delay})" for step in chain.steps.all())
+
+
+@admin.register(TicketEscalation)
+class TicketEscalationAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["ticket", "chain_run", "watch", "created_at"]
+    list_select_related = ["ticket"]
+    search_fields = ["ticket__number"]
+
+
+@admin.register(EscalationDue)
+class EscalationDueAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["ticket", "trigger", "step", "round", "generation", "due_at", "state", "fired_at", "attempts"]
+    list_filter = ["state", "trigger"]
+    list_select_related = ["ticket"]
+    search_fields = ["ticket__number"]
+    ordering = ["-due_at"]
+
+
 @admin.register(Page)
 class PageAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ["id", "ticket", "recipient", "channel", "step", "state", "attempts", "next_attempt_at", "sent_at"]

@@ -15,7 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Min
 
-from escalation.models import Page, WorkerHeartbeat
+from escalation.models import DueState, EscalationDue, Page, WorkerHeartbeat
 from tickets.selectors import iso_or_none
 
 # A worker silent this long is gone for good (a restarted worker beats under its new name): its row is dropped.
@@ -38,7 +38,8 @@ def oldest_due_at(*, now: dt.datetime) -> dt.datetime | None:
     """The due instant of the most overdue work waiting for a worker at `now`, None when nothing is overdue. Every
     kind of row the worker takes belongs here: the pages to deliver, and the engine's due escalation rows."""
     pages = Page.objects.filter(state=Page.State.PENDING, next_attempt_at__lte=now)
-    dues = [pages.aggregate(due=Min("next_attempt_at"))["due"]]
+    rows = EscalationDue.objects.filter(state=DueState.PENDING, due_at__lte=now)
+    dues = [pages.aggregate(due=Min("next_attempt_at"))["due"], rows.aggregate(due=Min("due_at"))["due"]]
     return min((due for due in dues if due is not None), default=None)
 
 

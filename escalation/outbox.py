@@ -18,6 +18,7 @@ import datetime as dt
 import logging
 import threading
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -57,6 +58,19 @@ def page_text(*, ticket: Ticket, channel: str, language: str) -> str:
     return text
 
 
+@dataclass(frozen=True)
+class PageDraft:
+    """One page to queue with `pages_enqueue`: the arguments of `page_enqueue` but `now`."""
+
+    ticket_id: int
+    recipient: User | None
+    channel: str
+    body: str
+    language: str
+    step: str
+    to: str | None = None
+
+
 def page_enqueue(
     *,
     ticket_id: int,
@@ -72,23 +86,35 @@ def page_enqueue(
     leaves. A console page reaches the console through the event that announces it, so it is recorded as sent at
     once; an SMS or a call waits for the worker. `to` is the recipient's mobile number from their contact profile
     unless given."""
-    if channel not in Page.Channel.values:
-        raise ValueError(f"unknown page channel {channel!r}")
-    delivery: dict[str, Any]
-    if channel == Page.Channel.CONSOLE:
-        delivery = {"state": Page.State.SENT, "sent_at": now}
-    else:
-        delivery = {"to": _recipient_mobile(recipient) if to is None else to, "next_attempt_at": now}
-    return Page.objects.create(
-        ticket_id=ticket_id,
-        recipient=recipient,
-        channel=channel,
-        language=language,
-        body=body,
-        step=step,
-        created_at=now,
-        **delivery,
-    )
+    draft = PageDraft(ticket_id, recipient, channel, body, language, step, to)
+    return pages_enqueue(drafts=[draft], now=now)[0]
+
+
+def pages_enqueue(*, drafts: list[PageDraft], now: dt.datetime) -> list[Page]:
+    """Queue many pages with one insert, as `page_enqueue` queues one (the escalation worker pages by the batch)."""
+    pages = []
+    for draft in drafts:
+        if draft.channel not in Page.Channel.values:
+            raise ValueError(f"unknown page channel {draft.channel!r}")
+        delivery: dict[str, Any]
+        if draft.channel == Page.Channel.CONSOLE:
+            delivery = {"state": Page.State.SENT, "sent_at": now}
+        else:
+            to = _recipient_mobile(draft.recipient) if draft.to is None else draft.to
+            delivery = {"to": to, "next_attempt_at": now}
+        pages.append(
+            Page(
+                ticket_id=draft.ticket_id,
+                recipient=draft.recipient,
+                channel=draft.channel,
+                language=draft.language,
+                body=draft.body,
+                step=draft.step,
+                created_at=now,
+                **delivery,
+            )
+        )
+    return Page.objects.bulk_create(pages)
 
 
 def _recipient_mobile(recipient: User | None) -> str:

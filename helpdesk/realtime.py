@@ -15,21 +15,28 @@ from django.conf import settings
 logger = logging.getLogger(__name__)
 
 
-async def _send_within(layer: BaseChannelLayer, group: str, message: dict[str, Any], seconds: float) -> None:
+async def _send_within(layer: BaseChannelLayer, group: str, messages: list[dict[str, Any]], seconds: float) -> None:
     async with asyncio.timeout(seconds):
-        await layer.group_send(group, message)
+        for message in messages:
+            await layer.group_send(group, message)
 
 
 def group_send(group: str, message: dict[str, Any], *, what: str = "") -> None:
     """Send `message` to every socket in `group`, waiting at most `HELPDESK_PUBLISH_TIMEOUT_SECONDS`; a message the
     layer does not take in time, or refuses, is logged (naming it by `what`) and dropped."""
+    group_send_many(group, [message], what=what or message.get("type", "a message"))
+
+
+def group_send_many(group: str, messages: list[dict[str, Any]], *, what: str) -> None:
+    """Send `messages`, in order, to every socket in `group` in one trip, waiting at most
+    `HELPDESK_PUBLISH_TIMEOUT_SECONDS` for all of them; what the layer does not take in time, or refuses, is logged
+    and dropped."""
     layer = get_channel_layer()
-    if layer is None:
+    if layer is None or not messages:
         return
     seconds = settings.HELPDESK_PUBLISH_TIMEOUT_SECONDS
-    what = what or message.get("type", "a message")
     try:
-        async_to_sync(_send_within)(layer, group, message, seconds)
+        async_to_sync(_send_within)(layer, group, messages, seconds)
     except TimeoutError:
         logger.warning("Could not publish %s to the channel layer within %s s", what, seconds)
     except Exception:

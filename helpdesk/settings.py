@@ -332,3 +332,9 @@ HELPDESK_NOTIFY_MAX_ATTEMPTS = int(os.environ.get("HELPDESK_NOTIFY_MAX_ATTEMPTS"
 HELPDESK_PASSWORD_RESET_PER_EMAIL = int(os.environ.get("HELPDESK_PASSWORD_RESET_PER_EMAIL", "3"))
 HELPDESK_PASSWORD_RESET_PER_CLIENT = int(os.environ.get("HELPDESK_PASSWORD_RESET_PER_CLIENT", "10"))
 HELPDESK_PASSWORD_RESET_WINDOW_SECONDS = int(os.environ.get("HELPDESK_PASSWORD_RESET_WINDOW_SECONDS", "3600"))
+# The escalation worker fires at most HELPDESK_ESCALATION_BATCH due rows per transaction. Between passes it sleeps until
+# the next due instant, woken at once by a ticket change on PostgreSQL, never longer than
+# HELPDESK_WORKER_IDLE_SECONDS (its heartbeat must stay fresh); on SQLite it polls every HELPDESK_WORKER_POLL_SECONDS.
+HELPDESK_ESCALATION_BATCH = int(os.environ.get("HELPDESK_ESCALATION_BATCH", "50"))
+HELPDESK_WORKER_IDLE_SECONDS = float(os.environ.get("HELPDESK_WORKER_IDLE_SECONDS", "10"))
+HELPDESK_WORKER_POLL_SECONDS = float(os.environ.get("HELPDESK_WORKER_POLL_SECONDS", "1"))

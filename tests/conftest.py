@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import os
+from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
+from django.db import connection
 
 from hotline.backends import LocmemBackend
 from tests.factories import AgencyFactory, ServiceFactory, TeamFactory, staff_of, technician_of
 from tickets.models import Level
 
 REQUIRE_SERVICES = os.environ.get("HELPDESK_REQUIRE_SERVICES") == "1"
+
+
+def shared_database_url() -> str:
+    """DATABASE_URL with the database name of the pytest test database, for a server or worker process that must see
+    the test's committed data."""
+    parts = urlsplit(os.environ["DATABASE_URL"])
+    return parts._replace(path=f"/{connection.settings_dict['NAME']}").geturl()
 
 
 @pytest.fixture

@@ -237,6 +237,11 @@ class TicketEvent(AppendOnlyModel):
         CLOSED = "closed", _("Closed")
         REOPENED = "reopened", _("Reopened")
         CANCELLED = "cancelled", _("Cancelled")
+        # Written by the escalation worker through `tickets.services.ticket_escalation_record`; technicians only.
+        PAGED = "paged", _("Paged")
+        ESCALATED = "escalated", _("Escalated")
+        SLA_WARNING = "sla_warning", _("SLA warning")
+        SLA_BREACHED = "sla_breached", _("SLA breached")
         PAGE_ATTEMPT = "page_attempt", _("Page attempt")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events", verbose_name=_("ticket"))

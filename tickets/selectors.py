@@ -73,8 +73,16 @@ def iso_or_none(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+def ticket_paging(ticket: Ticket) -> dict[str, Any] | None:
+    """The ticket's last page as the console shows it (whom, which step, when the next step fires), kept by the
+    escalation engine with the ticket's escalation; None before any page."""
+    escalation = getattr(ticket, "escalation", None)
+    return escalation.paging if escalation is not None else None
+
+
 def ticket_row(ticket: Ticket) -> dict[str, Any]:
-    """A ticket as the live console shows it in its queue. Select agency, service, team and assignee with it."""
+    """A ticket as the live console shows it in its queue. Select agency, service, team, assignee and escalation
+    with it."""
     return {
         "number": ticket.number,
         "reference": ticket.reference,
@@ -94,13 +102,25 @@ def ticket_row(ticket: Ticket) -> dict[str, Any]:
         "resolution_warning_at": iso_or_none(ticket.resolution_warning_at),
         "responded_at": iso_or_none(ticket.responded_at),
         "sla_paused_at": iso_or_none(ticket.sla_paused_at),
+        "paging": ticket_paging(ticket),
         "version": ticket.last_event_id,
     }
 
 
+# What `event_message` reads besides the event: select it with the event.
+EVENT_MESSAGE_RELATED = (
+    "actor",
+    "ticket__agency",
+    "ticket__service",
+    "ticket__team",
+    "ticket__assignee",
+    "ticket__escalation",
+)
+
+
 def event_message(event: TicketEvent) -> dict[str, Any]:
     """An event as the live console receives it, live or replayed: the change and the ticket's row after it.
-    Select the event's actor and its ticket's agency, service, team and assignee with it."""
+    Select `EVENT_MESSAGE_RELATED` with it."""
     return {
         "cursor": event.pk,
         "event": {
@@ -129,16 +149,19 @@ def event_note(event: TicketEvent, *, technician: bool) -> str:
 def event_list_since(*, cursor: int, limit: int) -> list[TicketEvent]:
     return list(
         TicketEvent.objects.filter(pk__gt=cursor)
-        .select_related("actor", "ticket__agency", "ticket__service", "ticket__team", "ticket__assignee")
+        .select_related(*EVENT_MESSAGE_RELATED)
         .order_by("pk")[:limit]
     )
 
 
 def event_message_get(*, event_id: int) -> dict[str, Any]:
-    event = TicketEvent.objects.select_related(
-        "actor", "ticket__agency", "ticket__service", "ticket__team", "ticket__assignee"
-    ).get(pk=event_id)
+    event = TicketEvent.objects.select_related(*EVENT_MESSAGE_RELATED).get(pk=event_id)
     return event_message(event)
+
+
+def event_messages_get(*, event_ids: list[int]) -> list[dict[str, Any]]:
+    events = TicketEvent.objects.select_related(*EVENT_MESSAGE_RELATED).filter(pk__in=event_ids).order_by("pk")
+    return [event_message(event) for event in events]
 
 
 def event_cursor_latest() -> int:

@@ -13,9 +13,10 @@ from typing import Any
 
 from django.db.models import Choices
 from django.utils.functional import Promise
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
+from escalation.models import Target, Trigger
 from tickets.models import Channel, Priority, Status, TicketEvent
 from tickets.selectors import user_display_name
 
@@ -95,6 +96,61 @@ def _priority_changed(event: TicketEvent, actor: str) -> str:
     }
 
 
+def _listed(items: list[str]) -> str:
+    comma = "، " if (get_language() or "").startswith("ar") else ", "
+    return comma.join(items)
+
+
+def page_step_label(details: dict[str, Any]) -> str:
+    """Which page of the chain this was ("step 2 of 3"), or which SLA trigger paged."""
+    if details.get("trigger") == Trigger.STEP:
+        label = _("step %(step)s of %(steps)s") % details
+        if int(details.get("rounds") or 1) > 1:
+            label = _("%(label)s, page %(round)s of %(rounds)s") % {**details, "label": label}
+        return label
+    return choice_label(Trigger, details.get("trigger"))
+
+
+def _roles(details: dict[str, Any]) -> str:
+    labels = {**{str(value): str(label) for value, label in Target.choices}, "assignee": _("the assignee")}
+    return _listed([labels.get(role, role) for role in details.get("roles") or []])
+
+
+def _page(event: TicketEvent, actor: str, text: Promise) -> str:
+    """A page told with whom it reached; a page that found nobody (nobody on call, no duty manager) says so."""
+    details = event.after or {}
+    names = {
+        "actor": actor,
+        "step": page_step_label(details),
+        "targets": _listed([str(person.get("name", "")) for person in details.get("targets") or []]),
+    }
+    if not details.get("targets"):
+        return _("%(actor)s found nobody to page (%(step)s: %(roles)s).") % {**names, "roles": _roles(details)}
+    return str(text) % names
+
+
+def _paged(event: TicketEvent, actor: str) -> str:
+    return _page(event, actor, gettext_lazy("%(actor)s paged %(targets)s (%(step)s)."))
+
+
+def _escalated(event: TicketEvent, actor: str) -> str:
+    if event.actor is not None:
+        return _page(event, actor, gettext_lazy("%(actor)s escalated the ticket: %(targets)s paged (%(step)s)."))
+    return _page(
+        event, actor, gettext_lazy("Nobody acknowledged: %(actor)s escalated to %(targets)s (%(step)s).")
+    )
+
+
+def _sla_warning(event: TicketEvent, actor: str) -> str:
+    return _page(event, actor, gettext_lazy("75%% of the resolution time is used: %(actor)s warned %(targets)s."))
+
+
+def _sla_breached(event: TicketEvent, actor: str) -> str:
+    if (event.after or {}).get("trigger") == Trigger.RESPONSE_BREACH:
+        return _page(event, actor, gettext_lazy("The response target was missed: %(actor)s paged %(targets)s."))
+    return _page(event, actor, gettext_lazy("The resolution target was missed: %(actor)s paged %(targets)s."))
+
+
 def _closed(event: TicketEvent, actor: str) -> str:
     if "unanswered_working_days" in (event.after or {}):
         return _("The ticket closed itself: the fix was not answered in time.")
@@ -134,6 +190,10 @@ SENTENCES: dict[str, Sentence] = {
     TicketEvent.Kind.CLOSED: _closed,
     TicketEvent.Kind.REOPENED: _says(gettext_lazy("%(actor)s reopened the ticket.")),
     TicketEvent.Kind.CANCELLED: _says(gettext_lazy("%(actor)s cancelled the ticket.")),
+    TicketEvent.Kind.PAGED: _paged,
+    TicketEvent.Kind.ESCALATED: _escalated,
+    TicketEvent.Kind.SLA_WARNING: _sla_warning,
+    TicketEvent.Kind.SLA_BREACHED: _sla_breached,
     TicketEvent.Kind.PAGE_ATTEMPT: _page_attempt,
 }
 
@@ -148,12 +208,13 @@ def event_sentence(event: TicketEvent) -> str:
 
 
 def choice_labels() -> dict[str, dict[str, str]]:
-    """The labels the console shows for statuses, priorities, channels and event kinds, in the active language,
-    keyed by the value as it appears in the console's JSON."""
+    """The labels the console shows for statuses, priorities, channels, event kinds and escalation triggers, in the
+    active language, keyed by the value as it appears in the console's JSON."""
     choices: dict[str, type[Choices]] = {
         "status": Status,
         "priority": Priority,
         "channel": Channel,
         "kind": TicketEvent.Kind,
+        "trigger": Trigger,
     }
     return {name: {str(value): str(label) for value, label in kind.choices} for name, kind in choices.items()}

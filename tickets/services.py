@@ -7,6 +7,7 @@ import datetime as dt
 import mimetypes
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -33,6 +34,7 @@ from escalation.clock import (
     pauses_to_json,
 )
 from escalation.policies import sla_policy_for
+from escalation.services import ESCALATION_EVENT_KINDS, escalation_on_event
 from escalation.sla import WORKING_WEEK
 from notifications.services import notifications_on_event
 from tickets.console import publish
@@ -79,7 +81,8 @@ def _record(
     public: bool = True,
     now: dt.datetime,
 ) -> TicketEvent:
-    """Write the one event of a change and schedule its broadcast after commit. The caller holds the ticket lock."""
+    """Write the one event of a change, let the escalation engine schedule, move or cancel the ticket's pages in the
+    same transaction, and schedule the event's broadcast after commit. The caller holds the ticket lock."""
     event = TicketEvent.objects.create(
         ticket=ticket,
         kind=kind,
@@ -93,6 +96,7 @@ def _record(
     ticket.last_event_id = event.pk
     ticket.save()
     notifications_on_event(ticket=ticket, event=event)
+    escalation_on_event(ticket=ticket, event=event)
     transaction.on_commit(partial(publish.publish_ticket_event, event_id=event.pk))
     if public:
         transaction.on_commit(partial(live_publish.publish_agency_event, event_id=event.pk))
@@ -584,11 +588,66 @@ def ticket_set_priority(
 
 
 @transaction.atomic
-def ticket_escalation_record(*, ticket_id: int, kind: str, details: dict[str, Any], now: dt.datetime) -> TicketEvent:
-    """Write one escalation event (a page, an attempt to deliver it, an SLA warning or breach) on the ticket's
-    timeline for technicians only. The escalation worker writes on tickets through this service alone."""
+def ticket_escalation_record(
+    *, ticket_id: int, kind: str, details: dict[str, Any], now: dt.datetime, actor: User | None = None
+) -> TicketEvent:
+    """Write one escalation event (a page, an escalation, an SLA warning or breach, a page attempt) that the
+    escalation engine or the outbox decided: for technicians only, from the system, or from `actor` when a person
+    asked for it (the hotline's "escalate now")."""
+    if kind not in ESCALATION_EVENT_KINDS:
+        raise ValueError(f"{kind!r} is not an escalation event kind")
     ticket = _lock(ticket_id, None)
-    return _record(ticket, kind=kind, actor=None, channel=Channel.SYSTEM, after=details, public=False, now=now)
+    return _record(ticket, kind=kind, actor=actor, channel=Channel.SYSTEM, after=details, public=False, now=now)
+
+
+@dataclass(frozen=True)
+class EscalationRecord:
+    """One escalation event to write with `ticket_escalation_record_many`."""
+
+    ticket_id: int
+    kind: str
+    details: dict[str, Any]
+    actor: User | None = None
+
+
+@transaction.atomic(savepoint=False)
+def ticket_escalation_record_many(*, records: list[EscalationRecord], now: dt.datetime) -> list[TicketEvent]:
+    """Write a batch of escalation events, one per record and in their order: the events `ticket_escalation_record`
+    writes, with one insert for all of them and one broadcast after commit, so that the escalation worker's cost per
+    page does not grow with its batch. Locks the tickets in id order. (Escalation events schedule nothing:
+    `escalation_on_event` ignores them.)"""
+    if not records:
+        return []
+    unknown = {record.kind for record in records} - ESCALATION_EVENT_KINDS
+    if unknown:
+        raise ValueError(f"{sorted(unknown)!r} are not escalation event kinds")
+    ticket_ids = sorted({record.ticket_id for record in records})
+    tickets = {
+        ticket.pk: ticket
+        for ticket in Ticket.objects.select_for_update(of=("self",))
+        .filter(pk__in=ticket_ids)
+        .order_by("pk")
+        .only("pk", "last_event_id", "updated_at")
+    }
+    events = TicketEvent.objects.bulk_create(
+        TicketEvent(
+            ticket_id=record.ticket_id,
+            kind=record.kind,
+            actor=record.actor,
+            channel=Channel.SYSTEM,
+            after=record.details,
+            public=False,
+            created_at=now,
+        )
+        for record in records
+    )
+    changed_at = timezone.now()
+    for event in events:
+        tickets[event.ticket_id].last_event_id = event.pk
+        tickets[event.ticket_id].updated_at = changed_at
+    Ticket.objects.bulk_update(list(tickets.values()), ["last_event_id", "updated_at"])
+    transaction.on_commit(partial(publish.publish_ticket_events, event_ids=[event.pk for event in events]))
+    return events
 
 
 def _autoclose_at(quiet_since: dt.datetime, days: int) -> dt.datetime:

@@ -17,6 +17,7 @@
   const statusLabel = labelOf("status");
   const priorityLabel = labelOf("priority");
   const channelLabel = labelOf("channel");
+  const triggerLabel = labelOf("trigger");
 
   const dateFormat = (() => {
     try {
@@ -153,14 +154,19 @@
     const subject = el("span", "q-subject");
     const subjectText = el("span", "q-subject-text");
     subjectText.dir = "auto";
-    subject.append(subjectText, el("span", "q-agency"), el("span", "q-viewers"));
+    subject.append(subjectText, el("span", "q-agency"), el("span", "q-paging"), el("span", "q-viewers"));
     const sla = el("span", "sla");
     sla.append(el("span", "sla-kind"), el("span", "sla-time"));
     button.append(badge, el("span", "q-ref"), subject, el("span", "q-team"), el("span", "q-status"),
       el("span", "q-assignee"), sla);
     button.addEventListener("click", () => openPanel(number));
     button.addEventListener("focus", () => { state.focusNumber = number; });
-    li.append(button);
+    // A technician paged about this ticket acknowledges it here, in one click, without opening it.
+    const ack = el("button", "btn btn-primary q-ack", t("acknowledge"));
+    ack.type = "button";
+    ack.hidden = true;
+    ack.addEventListener("click", () => runAction("acknowledge", {}, ack, number));
+    li.append(button, ack);
     return li;
   };
 
@@ -187,6 +193,29 @@
     button.classList.toggle("is-new", state.fresh.has(row.number));
     button.setAttribute("aria-current", state.openNumber === row.number ? "true" : "false");
     paintSla(button, row, now);
+    paintPaging(li, row, now);
+  };
+
+  // ---- Paging: whom the escalation engine paged about a ticket, which step, when the next step fires -----------
+  const pagedToMe = (row) =>
+    Boolean(row.paging && !row.paging.stopped && (row.paging.targets || []).some((person) => person.id === state.me.id));
+
+  const pagingText = (row, now) => {
+    const paging = row.paging;
+    if (!row.is_open || !paging || paging.stopped) return "";
+    const names = (paging.targets || []).map((person) => person.name).join(lang === "ar" ? "، " : ", ");
+    const parts = [names ? fmt(t(paging.kind === "sla_warning" ? "warned" : "paged"), { names }) : t("paged-nobody")];
+    parts.push(paging.trigger === "step" ? fmt(t("step-of"), paging) : triggerLabel(paging.trigger));
+    if (paging.next_at) {
+      const left = Date.parse(paging.next_at) - now;
+      parts.push(left > 0 ? fmt(t("next-step-in"), { time: duration(left) }) : t("next-step-now"));
+    }
+    return parts.join(" · ");
+  };
+
+  const paintPaging = (li, row, now) => {
+    setText(li.querySelector(".q-paging"), pagingText(row, now));
+    li.querySelector(".q-ack").hidden = !(row.status === "new" && pagedToMe(row));
   };
 
   const paintSla = (button, row, now) => {
@@ -241,9 +270,14 @@
 
   const tick = () => {
     const now = Date.now();
+    const open = state.openNumber !== null ? currentRow(state.openNumber) : null;
+    if (open) setText($("fact-paging"), pagingText(open, now) || "—");
     for (const [number, li] of rowNodes) {
       const row = state.queue.get(number);
-      if (row) paintSla(li.firstElementChild, row, now);
+      if (row) {
+        paintSla(li.firstElementChild, row, now);
+        paintPaging(li, row, now);
+      }
     }
   };
 
@@ -337,6 +371,11 @@
       openPanel(row.number);
       notification.close();
     });
+  };
+
+  const alertPaged = (row) => {
+    beep();
+    announce(fmt(t("you-are-paged"), { reference: row.reference, subject: row.subject }), true);
   };
 
   const announce = (text, urgent = false) => {
@@ -478,6 +517,8 @@
     if (!message.more) renderQueue();
   };
 
+  const PAGE_KINDS = new Set(["paged", "escalated", "sla_warning", "sla_breached"]);
+
   const onEvent = (message, live) => {
     seeCursor(message.cursor);
     const row = message.ticket;
@@ -490,6 +531,7 @@
       }), row.priority === 1);
       if (row.priority === 1) alertP1(row);
     }
+    if (live && changed && PAGE_KINDS.has(event.kind) && pagedToMe(row)) alertPaged(row);
     if (state.openNumber === event.ticket) schedulePanelReload();
     scheduleRender();
   };
@@ -617,6 +659,7 @@
     const paused = row.sla_paused_at ? ` · ${t("paused")}` : "";
     setText($("fact-response"), row.responded_at ? `${formatDate(row.response_due_at)} ✓` : `${formatDate(row.response_due_at)}${paused}`);
     setText($("fact-resolution"), `${formatDate(row.resolution_due_at)}${paused}`);
+    setText($("fact-paging"), pagingText(row, Date.now()) || "—");
     paintActions(row);
   };
 
@@ -714,13 +757,13 @@
     return field ? field.value : "";
   };
 
-  const runAction = async (action, fields, control) => {
-    const number = state.openNumber;
+  // `number` is the open ticket's, or a queue row's for its one-click acknowledge.
+  const runAction = async (action, fields, control, number = state.openNumber) => {
     const row = currentRow(number);
     if (number === null || !row) return;
     const requestId = `${Date.now().toString(36)}-${++requestSeq}`;
     control.disabled = true;
-    showResult("pending", t("sending"));
+    if (number === state.openNumber) showResult("pending", t("sending"));
     const message = { type: "action", request_id: requestId, action, ticket: number, version: row.version, ...fields };
     state.pending.set(requestId, { action, control, number });
     if (send(message)) return;
@@ -757,7 +800,10 @@
       applyRow(message.ticket);
       scheduleRender();
     }
-    if (pending.number !== state.openNumber) return;
+    if (pending.number !== state.openNumber) {
+      if (!message.ok) announce(message.error || t("request-failed"), true);
+      return;
+    }
     if (message.ok) {
       showResult(true, t(`ok-${pending.action}`));
       const form = pending.control.form || (pending.control.tagName === "FORM" ? pending.control : null);

@@ -11,13 +11,12 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
 from django.db import connection
 
-from tests.conftest import REQUIRE_SERVICES
+from tests.conftest import REQUIRE_SERVICES, shared_database_url
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -41,12 +40,6 @@ def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def _test_database_url() -> str:
-    """DATABASE_URL with the database name of the pytest test database, which the server must share."""
-    parts = urlsplit(os.environ["DATABASE_URL"])
-    return parts._replace(path=f"/{connection.settings_dict['NAME']}").geturl()
 
 
 def _wait_until_healthy(process: subprocess.Popen, url: str, log: Path) -> None:
@@ -115,7 +108,7 @@ def daphne_server(chromium_executable, transactional_db, require_redis_layer, tm
     port = _free_port()
     env = {
         **os.environ,
-        "DATABASE_URL": _test_database_url(),
+        "DATABASE_URL": shared_database_url(),
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
         # The console socket opens only for pages of the site's public origin.
         "HELPDESK_PUBLIC_URL": f"http://127.0.0.1:{port}",
@@ -144,3 +137,26 @@ def browser(chromium_executable, daphne_server):
             yield launched
         finally:
             launched.close()
+
+
+@pytest.fixture
+def escalation_worker(daphne_server, tmp_path):
+    """`manage.py escalation_worker` beside the live server, on its database and settings; stopped (SIGTERM) before
+    the server and the test database."""
+    with (tmp_path / "worker.log").open("ab") as output:
+        process = subprocess.Popen(
+            [sys.executable, "manage.py", "escalation_worker", "--name", "browser-test"],
+            cwd=settings.BASE_DIR,
+            env=daphne_server.env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)

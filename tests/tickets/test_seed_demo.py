@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 from io import StringIO
 
 import pytest
@@ -7,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.http import HttpRequest
 
-from escalation.models import BusinessCalendar, SlaPolicy
+from escalation.models import BusinessCalendar, EscalationChain, SlaPolicy
 from tickets.management.commands.seed_demo import DEMO_PASSWORD
 from tickets.models import Agency, AgencyMembership, Service, Status, Team, Ticket, TicketEvent
 from tickets.selectors import user_is_technician
@@ -117,3 +118,37 @@ def test_restores_the_default_calendars_and_sla_policies_and_says_so(settings):
         (1, "24x7"), (2, "24x7"), (3, "working-week"), (4, "working-week")
     ]
     assert "(0 rows created now)" in seed()
+
+
+@pytest.mark.django_db
+def test_every_team_gets_a_chain_short_enough_to_watch_with_the_manager_as_duty_manager(settings):
+    settings.DEBUG = True
+    output = seed()
+    manager = User.objects.get(username="manager")
+    chains = EscalationChain.objects.select_related("team", "team_lead", "duty_manager")
+    assert sorted(chain.team.code for chain in chains) == sorted(Team.objects.values_list("code", flat=True))
+    for chain in chains:
+        assert chain.duty_manager == manager
+        assert chain.team_lead in chain.team.members.all()
+        steps = list(chain.steps.order_by("position"))
+        assert [step.target for step in steps] == ["oncall_primary", "oncall_secondary", "duty_manager"]
+        assert all(step.delay <= dt.timedelta(minutes=3) for step in steps)
+    assert "Escalation chains: a P1 or P2 pages its team's on-call primary at once" in output
+
+    chain = chains.get(team__code="network-ops")
+    chain.steps.filter(position=3).delete()
+    seed()
+    assert EscalationChain.objects.count() == Team.objects.count()
+    assert chain.steps.count() == 2  # an administrator's edit is kept
+
+
+@pytest.mark.django_db
+def test_the_demo_p1_is_paged_on_its_teams_chain_when_the_worker_runs(settings):
+    settings.DEBUG = True
+    seed()
+    p1 = Ticket.objects.get(subject="Government Network link down at the Al Wakrah health centre")
+    call_command("escalation_worker", "--once", stdout=StringIO())
+    paged = p1.events.filter(kind__in=["paged", "escalated"]).order_by("id")
+    # Opened 12 minutes before the seed: its three steps were all due.
+    assert [event.after["roles"] for event in paged] == [["oncall_primary"], ["oncall_secondary"], ["duty_manager"]]
+    assert paged.last().after["targets"] == [{"id": User.objects.get(username="manager").pk, "name": "Noora Al-Kuwari"}]

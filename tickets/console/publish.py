@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from helpdesk import realtime
-from tickets.selectors import event_message_get
+from tickets.selectors import event_message_get, event_messages_get
 
 CONSOLE_GROUP = "console"
 
@@ -27,6 +27,13 @@ def publish_ticket_event(*, event_id: int) -> None:
     """Broadcast one committed ticket event to every connected technician console."""
     message = {"type": "ticket.event", **event_message_get(event_id=event_id)}
     realtime.group_send(CONSOLE_GROUP, message, what=f"ticket event {event_id}")
+
+
+def publish_ticket_events(*, event_ids: list[int]) -> None:
+    """Broadcast committed ticket events, in id order, to every connected technician console with one read and one
+    trip to the channel layer (the escalation worker writes its events by the batch)."""
+    messages = [{"type": "ticket.event", **message} for message in event_messages_get(event_ids=event_ids)]
+    realtime.group_send_many(CONSOLE_GROUP, messages, what=f"{len(messages)} ticket events")
 
 
 def publish_presence(*, state: dict[str, Any]) -> None:

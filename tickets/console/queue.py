@@ -41,6 +41,9 @@ _ROW_COLUMNS = (
     "resolution_warning_at",
     "responded_at",
     "sla_paused_at",
+    # Changes only with an event on the ticket, so the version in the key covers it.
+    "escalation__paging",
+    # Last: the row's version, `columns[-1]`.
     "last_event_id",
 )
 # What a row's text depends on: `opened_at` tells two tickets apart that share a number and a version, which happens
@@ -136,7 +139,7 @@ def _row(columns: tuple, lookups: _Lookups) -> dict[str, Any]:
     """The `tickets.selectors.ticket_row` dict of one ticket, from its `_ROW_COLUMNS` tuple."""
     (number, agency_id, service_id, team_id, subject, channel, priority, status, assignee_id, opened_at,
      acknowledged_at, response_due_at, resolution_due_at, resolution_warning_at, responded_at, sla_paused_at,
-     last_event_id) = columns  # fmt: skip
+     paging, last_event_id) = columns  # fmt: skip
     return {
         "number": number,
         "reference": f"HD-{number}",
@@ -156,6 +159,7 @@ def _row(columns: tuple, lookups: _Lookups) -> dict[str, Any]:
         "resolution_warning_at": iso_or_none(resolution_warning_at),
         "responded_at": iso_or_none(responded_at),
         "sla_paused_at": iso_or_none(sla_paused_at),
+        "paging": paging,
         "version": last_event_id,
     }
 
@@ -174,7 +178,7 @@ def _row_text(columns: tuple, lookups: _Lookups) -> str:
     once per row, which is most of the cost of encoding ten thousand rows."""
     (number, agency_id, service_id, team_id, subject, channel, priority, status, assignee_id, opened_at,
      acknowledged_at, response_due_at, resolution_due_at, resolution_warning_at, responded_at, sla_paused_at,
-     last_event_id) = columns  # fmt: skip
+     paging, last_event_id) = columns  # fmt: skip
     encoded = lookups.encoded
     return (
         f'{{"number":{int(number)},"reference":"HD-{int(number)}","agency":{encoded["agencies"][agency_id]},'
@@ -185,7 +189,8 @@ def _row_text(columns: tuple, lookups: _Lookups) -> str:
         f'"acknowledged_at":{_iso_text(acknowledged_at)},"response_due_at":{_iso_text(response_due_at)},'
         f'"resolution_due_at":{_iso_text(resolution_due_at)},'
         f'"resolution_warning_at":{_iso_text(resolution_warning_at)},"responded_at":{_iso_text(responded_at)},'
-        f'"sla_paused_at":{_iso_text(sla_paused_at)},"version":{int(last_event_id)}}}'
+        f'"sla_paused_at":{_iso_text(sla_paused_at)},"paging":{dumps(paging)},'
+        f'"version":{int(last_event_id)}}}'
     )
 
 

@@ -15,6 +15,7 @@ from django.utils.crypto import constant_time_compare
 from tickets.console.queue import console_snapshot, dumps
 from tickets.models import Attachment, Comment, Team, Ticket, TicketEvent
 from tickets.selectors import (
+    EVENT_MESSAGE_RELATED,
     event_cursor_latest,
     event_list_since,
     event_message,
@@ -94,7 +95,7 @@ def console_access_lost(*, user_id: int, session_key: str) -> str | None:
 
 def console_ticket_get(*, number: int) -> Ticket | None:
     return (
-        Ticket.objects.select_related("agency", "service", "team", "assignee", "requester")
+        Ticket.objects.select_related("agency", "service", "team", "assignee", "requester", "escalation")
         .filter(number=number)
         .first()
     )
@@ -183,7 +184,7 @@ def console_missed(*, after: int, upto: int, delivered: set[int], me: dict[str, 
         return console_snapshot(me=me, reason="resync").texts
     events = (
         TicketEvent.objects.filter(pk__in=missing)
-        .select_related("actor", "ticket__agency", "ticket__service", "ticket__team", "ticket__assignee")
+        .select_related(*EVENT_MESSAGE_RELATED)
         .order_by("pk")
     )
     return [dumps({"type": "event", **event_message(event)}) for event in events]

@@ -18,7 +18,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
-from escalation.models import ContactProfile, Layer, Rotation, RotationMember
+from escalation.models import ContactProfile, EscalationChain, EscalationStep, Layer, Rotation, RotationMember, Target
 from escalation.policies import sla_defaults_ensure
 from tickets import services
 from tickets.models import Agency, AgencyMembership, Channel, Level, Service, Team, Ticket
@@ -124,6 +124,13 @@ DEMO_CONTACTS = {
     "tech.identity2": ("+97455010008", "ar"),
 }
 ROTA_HANDOFF = dt.time(8, 0)
+# Every team's escalation chain, short enough to watch: (target, wait for an acknowledgement, SMS, voice call).
+DEMO_CHAIN = [
+    (Target.ONCALL_PRIMARY, dt.timedelta(minutes=2), True, True),
+    (Target.ONCALL_SECONDARY, dt.timedelta(minutes=2), True, False),
+    (Target.DUTY_MANAGER, dt.timedelta(minutes=3), True, True),
+]
+DEMO_DUTY_MANAGER = "manager"
 
 ROLE_PAGES = {"duty manager": "/admin/", "technician": "/console/", "agency IT staff": "/tickets/new/"}
 
@@ -287,6 +294,8 @@ class Command(BaseCommand):
                     user=users[demo.username], defaults={"agency": agencies[demo.agency], "phone": demo.phone}
                 )
         created.update(self.seed_oncall(teams=teams, users=users, today=timezone.localdate()))
+        # Before the tickets: a ticket copies its team's chain when it opens.
+        created["escalation chains"] = self.seed_chains(teams=teams, users=users)
         now = timezone.now()
         for story in TICKETS:
             requester = users[story.requester]
@@ -323,6 +332,27 @@ class Command(BaseCommand):
             )
             created["contact profiles"] += new
         return created
+    def seed_chains(self, *, teams: dict[str, Team], users: dict) -> int:
+        """An escalation chain for every team that has none: the on-call primary at once, the secondary, then the
+        duty manager (the `manager` account); the team's first technician leads it."""
+        created = 0
+        for code, team in teams.items():
+            if EscalationChain.objects.filter(team=team).exists():
+                continue
+            lead = next(users[demo.username] for demo in USERS if demo.team == code and demo.role == "technician")
+            chain = EscalationChain.objects.create(
+                team=team,
+                team_lead=lead,
+                duty_manager=users[DEMO_DUTY_MANAGER],
+                breach_repeat=dt.timedelta(minutes=30),
+            )
+            EscalationStep.objects.bulk_create(
+                EscalationStep(chain=chain, position=position, target=target, delay=delay, by_sms=sms, by_voice=voice)
+                for position, (target, delay, sms, voice) in enumerate(DEMO_CHAIN, start=1)
+            )
+            created += 1
+        return created
+
     def sla_seed(self) -> int:
         """The default calendars and SLA policies (the migration makes them; this restores any deleted)."""
         return sla_defaults_ensure()
@@ -386,5 +416,12 @@ class Command(BaseCommand):
         self.stdout.write(
             f"On call: every team has a daily primary and secondary rota handing off at {ROTA_HANDOFF:%H:%M} Qatar "
             "time; see /oncall/."
+        )
+        waits = [delay for _target, delay, _sms, _voice in DEMO_CHAIN]
+        self.stdout.write(
+            f"Escalation chains: a P1 or P2 pages its team's on-call primary at once, the secondary "
+            f"{waits[0].seconds // 60} minutes later, then the duty manager ({DEMO_DUTY_MANAGER}) after "
+            f"{waits[1].seconds // 60} more, until someone acknowledges; run `python manage.py escalation_worker` "
+            "beside the server (scripts/run does) to fire them. Edit them at /admin/escalation/escalationchain/."
         )
         self.stdout.write(self.style.WARNING("Demo only: this password is public; never seed a production database."))
