@@ -178,3 +178,29 @@ def _backend_class(path: str) -> type[BasePhoneBackend]:
 
 def phone_backend() -> BasePhoneBackend:
     return _backend_class(settings.HELPDESK_PHONE_BACKEND)()
+
+
+def send_within(backend: BasePhoneBackend, message: OutboundMessage, *, timeout: float) -> SendResult:
+    """Send through the backend, waiting at most `timeout` seconds whatever the backend does. A send still running
+    then counts as a retryable failure (should the provider accept it after all, the outbox sends it once more: the
+    narrow duplicate the outboxes accept rather than a lost page). Any other error is a retryable PhoneSendError."""
+    outcome: list[SendResult | BaseException] = []
+
+    def run() -> None:
+        try:
+            outcome.append(backend.send(message))
+        except BaseException as error:
+            outcome.append(error)
+
+    sender = threading.Thread(target=run, name=f"send-{message.reference}", daemon=True)
+    sender.start()
+    sender.join(timeout)
+    answer = outcome[0] if outcome else None
+    if answer is None:
+        raise PhoneSendError(f"no answer from the phone provider within {timeout:g} s")
+    if isinstance(answer, PhoneSendError):
+        raise answer
+    if isinstance(answer, BaseException):
+        logger.error("%s: the phone backend failed", message.reference, exc_info=answer)
+        raise PhoneSendError(f"{answer.__class__.__name__}: {answer}") from answer
+    return answer

@@ -43,8 +43,10 @@ class HotlineCall(models.Model):
 
 class CallRecording(models.Model):
     """A recording Twilio made during a call (the caller's description, or a voicemail), by its RecordingSid. It is
-    fetched with the account's credentials and stored as an attachment of the call's ticket; a recording of a call
-    that opened no ticket stays listed here for the duty manager."""
+    fetched with the account's credentials and stored as an attachment of the call's ticket. Its callback can come
+    before the step that opens the ticket (a voicemail's callback races the voicemail's action), so until the call
+    has a ticket the audio is kept here, in private storage, and attached when the ticket opens; a recording of a
+    call that opens no ticket stays listed here for the duty manager."""
 
     call = models.ForeignKey(HotlineCall, on_delete=models.CASCADE, related_name="recordings", verbose_name=_("call"))
     recording_sid = models.CharField(_("recording SID"), max_length=64, unique=True)
@@ -57,6 +59,7 @@ class CallRecording(models.Model):
         related_name="+",
         verbose_name=_("attachment"),
     )
+    audio = models.FileField(_("audio waiting for the ticket"), upload_to="hotline/recordings/", blank=True)
     created_at = models.DateTimeField(_("created at"))
 
     class Meta:

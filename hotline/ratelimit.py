@@ -1,71 +1,14 @@
-"""Per-number limits on the hotline (new calls, SMS, wrong PINs): a fixed-window counter, in Redis when REDIS_URL is
-set so every process shares it, else in this process. A Redis that does not answer within a quarter of a second
-does not stall a caller: the count falls back to the process."""
+"""Per-number limits on the hotline (new calls, SMS, wrong PINs per agency code), counted by security.ratelimit so
+that every process shares them when REDIS_URL is set."""
 
 from __future__ import annotations
 
-import logging
-import threading
-import time
-from functools import cache
-
-import redis
 from django.conf import settings
 
-logger = logging.getLogger(__name__)
-
-KEY_PREFIX = "hotline:rate:"
-REDIS_TIMEOUT_SECONDS = 0.25
-
-# (kind, key) -> (window number, count). Only the current window of a key is kept, and the table is emptied if it
-# ever grows past LOCAL_MAX_KEYS, so a process that runs for months does not grow with every number that called.
-LOCAL_MAX_KEYS = 50_000
-_local_counts: dict[tuple[str, str], tuple[int, int]] = {}
-_local_lock = threading.Lock()
-
-
-@cache
-def _redis(url: str) -> redis.Redis:
-    return redis.Redis.from_url(url, socket_timeout=REDIS_TIMEOUT_SECONDS, socket_connect_timeout=REDIS_TIMEOUT_SECONDS)
-
-
-def _count_locally(kind: str, key: str, window_number: int) -> int:
-    with _local_lock:
-        if len(_local_counts) > LOCAL_MAX_KEYS:
-            _local_counts.clear()
-        number, count = _local_counts.get((kind, key), (window_number, 0))
-        count = count + 1 if number == window_number else 1
-        _local_counts[(kind, key)] = (window_number, count)
-        return count
+from security.ratelimit import rate_count
 
 
 def rate_allowed(*, kind: str, key: str, now: float | None = None) -> bool:
     """Count one more `kind` ("call", "sms", "pin") for `key` and say whether it is within the limit."""
     limit, window = settings.HELPDESK_HOTLINE_RATE_LIMITS[kind]
-    moment = time.time() if now is None else now
-    window_number = int(moment // window)
-    bucket = f"{KEY_PREFIX}{kind}:{key}:{window_number}"
-    if settings.REDIS_URL:
-        try:
-            pipeline = _redis(settings.REDIS_URL).pipeline()
-            pipeline.incr(bucket)
-            pipeline.expire(bucket, window)
-            count = int(pipeline.execute()[0])
-        except (redis.RedisError, OSError, ValueError):
-            # redis-py can also surface a socket torn down mid-connect as OSError or ValueError.
-            logger.warning("Redis did not count a hotline %s; counting in this process", kind, exc_info=True)
-            count = _count_locally(kind, key, window_number)
-    else:
-        count = _count_locally(kind, key, window_number)
-    return count <= limit
-
-
-def rate_reset() -> None:
-    """Forget every count (tests)."""
-    with _local_lock:
-        _local_counts.clear()
-    if settings.REDIS_URL:
-        client = _redis(settings.REDIS_URL)
-        keys = list(client.scan_iter(match=f"{KEY_PREFIX}*"))
-        if keys:
-            client.delete(*keys)
+    return rate_count(kind=f"hotline-{kind}", key=key, window=window, now=now) <= limit

@@ -7,8 +7,10 @@ import datetime as dt
 import logging
 import textwrap
 from dataclasses import dataclass
+from functools import partial
 
 import phonenumbers
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import translation
@@ -156,6 +158,8 @@ def hotline_ticket_open(
         )
     call.ticket = ticket
     call.save(update_fields=["ticket"])
+    for waiting in call.recordings.filter(attachment__isnull=True).exclude(audio=""):
+        _recording_attach(waiting, ticket_id=ticket.pk, audio=waiting.audio.read(), language=language, now=now)
     return OpenedByPhone(ticket=ticket, sms_sent=_confirm_by_sms(ticket, phone=phone, language=language, now=now))
 
 
@@ -164,34 +168,42 @@ def recording_seen(*, recording_sid: str) -> bool:
     return CallRecording.objects.filter(recording_sid=recording_sid).exists()
 
 
-def call_ticket_id(*, call_sid: str) -> int | None:
-    return HotlineCall.objects.filter(call_sid=call_sid).values_list("ticket_id", flat=True).first()
-
-
 @transaction.atomic
 def hotline_recording_store(
     *,
     call_sid: str,
     recording_sid: str,
     seconds: int,
-    audio: bytes | None,
+    audio: bytes,
     phone: str,
     now: dt.datetime,
 ) -> CallRecording:
-    """Keep a call's recording once per RecordingSid and, when the call opened a ticket and the audio was fetched,
-    attach it to the ticket. A recording of a call without a ticket is kept by id for the duty manager."""
+    """Keep a call's recording once per RecordingSid and attach it to the call's ticket; when the call has no ticket
+    yet, its audio waits on the recording and `hotline_ticket_open` attaches it."""
     call = _call_lock(call_sid=call_sid, phone=phone, language="", now=now)
     recording, created = CallRecording.objects.get_or_create(
         recording_sid=recording_sid, defaults={"call": call, "seconds": seconds, "created_at": now}
     )
-    if not created or call.ticket_id is None or audio is None:
+    if not created:
         return recording
-    with translation.override(call.language or None):
-        note = _("Recording of the call (%(seconds)d s).") % {"seconds": seconds}
-    upload = SimpleUploadedFile(f"call-{recording_sid}.mp3", audio, content_type="audio/mpeg")
-    recording.attachment = ticket_recording_attach(ticket_id=call.ticket_id, upload=upload, note=note, now=now)
-    recording.save(update_fields=["attachment"])
+    if call.ticket_id is None:
+        recording.audio.save(f"{recording_sid}.mp3", ContentFile(audio), save=True)
+        return recording
+    _recording_attach(recording, ticket_id=call.ticket_id, audio=audio, language=call.language, now=now)
     return recording
+
+
+def _recording_attach(recording: CallRecording, *, ticket_id: int, audio: bytes, language: str, now: dt.datetime
+                      ) -> None:
+    with translation.override(language or None):
+        note = _("Recording of the call (%(seconds)d s).") % {"seconds": recording.seconds}
+    upload = SimpleUploadedFile(f"call-{recording.recording_sid}.mp3", audio, content_type="audio/mpeg")
+    recording.attachment = ticket_recording_attach(ticket_id=ticket_id, upload=upload, note=note, now=now)
+    if recording.audio:
+        # The waiting copy goes once the attachment is committed; a rollback keeps it for the next try.
+        transaction.on_commit(partial(recording.audio.storage.delete, recording.audio.name))
+        recording.audio = ""
+    recording.save(update_fields=["attachment", "audio"])
 
 
 # How far along each state Twilio reports is, for SMS and for calls: a state never goes back to an earlier one.

@@ -23,7 +23,6 @@ from hotline.ratelimit import rate_allowed
 from hotline.security import twilio_signed
 from hotline.selectors import phone_language, phone_or_blank
 from hotline.services import (
-    call_ticket_id,
     hotline_page_answer,
     hotline_recording_store,
     page_delivery_record,
@@ -62,7 +61,8 @@ def voice(request: HttpRequest, step: str = "start") -> HttpResponse:
 @require_POST
 @twilio_signed
 def recording(request: HttpRequest) -> HttpResponse:
-    """Twilio's recording status callback: fetch a finished recording and attach it to the call's ticket, once."""
+    """Twilio's recording status callback: fetch a finished recording and attach it to the call's ticket, once (or
+    keep it until the call opens its ticket)."""
     params = request.POST
     recording_sid = params.get("RecordingSid", "")
     call_sid = params.get("CallSid", "")
@@ -72,7 +72,7 @@ def recording(request: HttpRequest) -> HttpResponse:
         return HttpResponse(status=204)
     seconds = params.get("RecordingDuration", "0")
     try:
-        audio = recording_download(recording_sid=recording_sid) if call_ticket_id(call_sid=call_sid) else None
+        audio = recording_download(recording_sid=recording_sid)
         hotline_recording_store(
             call_sid=call_sid,
             recording_sid=recording_sid,
