@@ -199,10 +199,10 @@ def _recording_attach(recording: CallRecording, *, ticket_id: int, audio: bytes,
         note = _("Recording of the call (%(seconds)d s).") % {"seconds": recording.seconds}
     upload = SimpleUploadedFile(f"call-{recording.recording_sid}.mp3", audio, content_type="audio/mpeg")
     recording.attachment = ticket_recording_attach(ticket_id=ticket_id, upload=upload, note=note, now=now)
-    if recording.audio:
+    if recording.audio.name:
         # The waiting copy goes once the attachment is committed; a rollback keeps it for the next try.
         transaction.on_commit(partial(recording.audio.storage.delete, recording.audio.name))
-        recording.audio = ""
+        recording.audio.name = ""
     recording.save(update_fields=["attachment", "audio"])
 
 

@@ -3,6 +3,8 @@ service catalogue, and a clean rate limiter."""
 
 from __future__ import annotations
 
+import io
+
 import pytest
 import requests
 from requests.adapters import BaseAdapter
@@ -10,7 +12,7 @@ from requests.adapters import BaseAdapter
 from escalation.models import ContactProfile
 from hotline import twilio_api
 from hotline.backends import TwilioBackend
-from hotline.ratelimit import rate_reset
+from security.ratelimit import rate_reset
 from tests.factories import AgencyFactory, ServiceFactory, technician_of
 from tests.hotline.twilio import (
     ACCOUNT_SID,
@@ -56,6 +58,41 @@ def no_twilio_network(monkeypatch):
     session.mount("https://", NoNetwork())
     session.mount("http://", NoNetwork())
     monkeypatch.setattr(twilio_api, "_session", session)
+
+
+AUDIO = b"ID3\x03\x00\x00\x00fake mp3 audio of the caller"
+
+
+class FakeTwilioMedia(BaseAdapter):
+    """Answers a recording's media URL like api.twilio.com, and remembers every request."""
+
+    def __init__(self, status: int = 200) -> None:
+        super().__init__()
+        self.status = status
+        self.requests: list[requests.PreparedRequest] = []
+
+    def send(self, request, **kwargs):
+        self.requests.append(request)
+        response = requests.Response()
+        response.status_code = self.status
+        response.raw = io.BytesIO(AUDIO if self.status == 200 else b"{}")
+        response.headers["Content-Type"] = "audio/mpeg"
+        response.url = request.url
+        response.request = request
+        return response
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.fixture
+def media(monkeypatch):
+    """Twilio's media host, serving every recording's audio."""
+    adapter = FakeTwilioMedia()
+    session = requests.Session()
+    session.mount("https://", adapter)
+    monkeypatch.setattr(twilio_api, "_session", session)
+    return adapter
 
 
 @pytest.fixture

@@ -7,47 +7,14 @@ import base64
 
 import pytest
 import requests
-from requests.adapters import BaseAdapter
 
 from hotline import twilio_api
 from hotline.models import CallRecording, HotlineCall
-from tests.hotline.conftest import STAFF_PHONE
+from tests.hotline.conftest import AUDIO, STAFF_PHONE, FakeTwilioMedia
 from tests.hotline.twilio import ACCOUNT_SID, AUTH_TOKEN, Call, payload, twilio_post
 from tickets.models import Attachment, Comment, Ticket, TicketEvent
 
-AUDIO = b"ID3\x03\x00\x00\x00fake mp3 audio of the caller"
 RECORDING_SID = "RE3c1b5d0e2f4a6b8c9d7e5f3a1b2c4d6e"
-
-
-class FakeTwilioMedia(BaseAdapter):
-    """Answers the recording's media URL like api.twilio.com, and remembers every request."""
-
-    def __init__(self, status: int = 200) -> None:
-        super().__init__()
-        self.status = status
-        self.requests: list[requests.PreparedRequest] = []
-
-    def send(self, request, **kwargs):
-        self.requests.append(request)
-        response = requests.Response()
-        response.status_code = self.status
-        response.raw = __import__("io").BytesIO(AUDIO if self.status == 200 else b"{}")
-        response.headers["Content-Type"] = "audio/mpeg"
-        response.url = request.url
-        response.request = request
-        return response
-
-    def close(self) -> None:
-        pass
-
-
-@pytest.fixture
-def media(monkeypatch):
-    adapter = FakeTwilioMedia()
-    session = requests.Session()
-    session.mount("https://", adapter)
-    monkeypatch.setattr(twilio_api, "_session", session)
-    return adapter
 
 
 def phone_ticket(client) -> Ticket:
@@ -109,13 +76,41 @@ def test_another_agency_cannot_download_the_recording(client, caller, catalogue,
 
 
 @pytest.mark.django_db
-def test_a_recording_of_a_call_without_a_ticket_is_kept_by_id_and_not_fetched(client, media):
+def test_a_recording_of_a_call_without_a_ticket_is_kept_with_its_audio_for_the_duty_manager(client, media):
     other_call = payload("recording_status", CallSid="CA00000000000000000000000000000099")
     assert twilio_post(client, "/hotline/recording/", other_call).status_code == 204
     recording = CallRecording.objects.get()
     assert recording.attachment is None and recording.seconds == 14
+    assert recording.audio.read() == AUDIO
     assert HotlineCall.objects.get().ticket is None
-    assert media.requests == []
+    assert not Attachment.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_recording_whose_callback_comes_before_the_ticket_is_attached_when_the_call_opens_it(
+    client, caller, catalogue, media, staff, django_capture_on_commit_callbacks
+):
+    # A voicemail's recording callback can race the voicemail's own action, which opens the ticket.
+    assert twilio_post(client, "/hotline/recording/", payload("recording_status")).status_code == 204
+    waiting = CallRecording.objects.get()
+    waiting_file = waiting.audio.name
+    assert waiting.audio.storage.exists(waiting_file)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket = phone_ticket(client)
+
+    attachment = Attachment.objects.get(ticket=ticket)
+    assert attachment.file.read() == AUDIO
+    assert Comment.objects.get(ticket=ticket).body == "Recording of the call (14 s)."
+    recording = CallRecording.objects.get()
+    assert recording.attachment == attachment and not recording.audio
+    assert not waiting.audio.storage.exists(waiting_file)
+    client.force_login(staff)
+    page = client.get(f"/tickets/{ticket.number}/")
+    assert attachment.name in page.content.decode()
+    # A retried callback after that changes nothing.
+    assert twilio_post(client, "/hotline/recording/", payload("recording_status")).status_code == 204
+    assert Attachment.objects.filter(ticket=ticket).count() == 1 and len(media.requests) == 1
 
 
 @pytest.mark.django_db

@@ -99,7 +99,7 @@ def test_without_an_auth_token_every_webhook_fails_closed(client, webhooks, name
 
 
 @pytest.mark.django_db
-def test_the_controls_write_when_rightly_signed(client, webhooks):
+def test_the_controls_write_when_rightly_signed(client, webhooks, media):
     path, params = webhooks["voice"]
     assert twilio_post(client, path, params).status_code == 200
     assert Ticket.objects.count() == 1
