@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -30,7 +29,15 @@ from django.utils.translation import gettext as _
 
 from escalation.models import Page
 from escalation.selectors import contact_profile_get
-from hotline.backends import BasePhoneBackend, OutboundMessage, PhoneSendError, SendResult, mask_phone, phone_backend
+from hotline.backends import (
+    BasePhoneBackend,
+    OutboundMessage,
+    PhoneSendError,
+    SendResult,
+    mask_phone,
+    phone_backend,
+    send_within,
+)
 from tickets import services as ticket_services
 from tickets.models import Priority, Ticket, TicketEvent
 from tickets.selectors import iso_or_none, user_ref
@@ -169,8 +176,7 @@ def _page_take(*, due_by: dt.datetime, now: dt.datetime) -> Page | None:
 
 def _send(backend: BasePhoneBackend, page: Page) -> SendResult:
     """Send the page through the backend, waiting at most HELPDESK_PAGE_SEND_TIMEOUT_SECONDS whatever the backend
-    does. A send still running then counts as a retryable failure (should the provider accept it after all, that is
-    the duplicate the module's docstring accepts)."""
+    does (see `send_within`)."""
     if not page.to:
         raise PhoneSendError("the recipient has no mobile number", retryable=False)
     message = OutboundMessage(
@@ -181,27 +187,7 @@ def _send(backend: BasePhoneBackend, page: Page) -> SendResult:
         reference=page.ticket.reference,
         page_id=page.pk,
     )
-    outcome: list[SendResult | BaseException] = []
-
-    def run() -> None:
-        try:
-            outcome.append(backend.send(message))
-        except BaseException as error:
-            outcome.append(error)
-
-    timeout = settings.HELPDESK_PAGE_SEND_TIMEOUT_SECONDS
-    sender = threading.Thread(target=run, name=f"page-{page.pk}", daemon=True)
-    sender.start()
-    sender.join(timeout)
-    answer = outcome[0] if outcome else None
-    if answer is None:
-        raise PhoneSendError(f"no answer from the phone provider within {timeout:g} s")
-    if isinstance(answer, PhoneSendError):
-        raise answer
-    if isinstance(answer, BaseException):
-        logger.error("page %s: the phone backend failed", page.pk, exc_info=answer)
-        raise PhoneSendError(f"{answer.__class__.__name__}: {answer}") from answer
-    return answer
+    return send_within(backend, message, timeout=settings.HELPDESK_PAGE_SEND_TIMEOUT_SECONDS)
 
 
 def _retry_delay(attempt: int) -> dt.timedelta:

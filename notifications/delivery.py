@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Min
 
-from hotline.backends import OutboundMessage, PhoneSendError, phone_backend
+from hotline.backends import OutboundMessage, PhoneSendError, phone_backend, send_within
 from notifications.mail import notification_email, notification_sms_text
 from notifications.models import Notification
 from notifications.selectors import user_language, user_mobile
@@ -63,9 +63,16 @@ def _take(*, due_by: dt.datetime, now: dt.datetime) -> Notification | None:
     if notification is None:
         return None
     notification.attempts += 1
-    notification.next_attempt_at = now + dt.timedelta(seconds=settings.HELPDESK_MAIL_SEND_SECONDS) + OUTCOME_GRACE
+    notification.next_attempt_at = now + dt.timedelta(seconds=_send_bound(notification.channel)) + OUTCOME_GRACE
     notification.save(update_fields=["attempts", "next_attempt_at"])
     return notification
+
+
+def _send_bound(channel: str) -> float:
+    """The longest one send on `channel` may take: the SMTP timeout for a mail, the page send bound for an SMS."""
+    if channel == Notification.Channel.EMAIL:
+        return settings.HELPDESK_MAIL_SEND_SECONDS
+    return settings.HELPDESK_PAGE_SEND_TIMEOUT_SECONDS
 
 
 def _send(notification: Notification) -> PhoneSendError | None:
@@ -81,15 +88,14 @@ def _send(notification: Notification) -> PhoneSendError | None:
             mobile = user_mobile(user=recipient)
             if not mobile:
                 return PhoneSendError("the recipient has no mobile number", retryable=False)
-            phone_backend().send(
-                OutboundMessage(
-                    channel="sms",
-                    to=mobile,
-                    body=notification_sms_text(notification=notification, language=language),
-                    language=language,
-                    reference=notification.ticket.reference,
-                )
+            message = OutboundMessage(
+                channel="sms",
+                to=mobile,
+                body=notification_sms_text(notification=notification, language=language),
+                language=language,
+                reference=notification.ticket.reference,
             )
+            send_within(phone_backend(), message, timeout=settings.HELPDESK_PAGE_SEND_TIMEOUT_SECONDS)
     except PhoneSendError as failure:
         return failure
     except smtplib.SMTPRecipientsRefused as refused:

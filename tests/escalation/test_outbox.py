@@ -264,6 +264,7 @@ def test_a_hung_provider_costs_one_bounded_attempt_and_the_page_is_retried(p1, t
     settings.HELPDESK_PHONE_BACKEND = "tests.escalation.test_outbox.HangingBackend"
     settings.HELPDESK_PAGE_SEND_TIMEOUT_SECONDS = 0.05
     page = enqueue_sms(p1, technician)
+    HangingBackend.release.clear()
     try:
         assert outbox_deliver_due(now=NOW) == 1
     finally:

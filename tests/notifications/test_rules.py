@@ -16,6 +16,7 @@ from hotline.backends import LocmemBackend, PhoneSendError
 from notifications.delivery import notifications_deliver_due
 from notifications.models import Notification
 from notifications.services import preference_update, watcher_add
+from tests.escalation.test_outbox import HangingBackend
 from tests.factories import staff_of
 from tickets import services
 from tickets.models import Level, Status
@@ -203,6 +204,23 @@ def test_a_failed_sms_retries_with_backoff_and_is_sent_once(service, staff):
     assert len(LocmemBackend.sent) == 1
     notification.refresh_from_db()
     assert notification.state == "sent"
+
+
+@pytest.mark.django_db
+def test_a_hung_sms_provider_costs_one_bounded_attempt_and_the_sms_is_retried(service, staff, settings):
+    settings.HELPDESK_PHONE_BACKEND = "tests.escalation.test_outbox.HangingBackend"
+    settings.HELPDESK_PAGE_SEND_TIMEOUT_SECONDS = 0.05
+    sms_only(staff, language="en")
+    open_ticket(service, staff)
+    HangingBackend.release.clear()
+    try:
+        assert deliver(now=LATER) == 1
+    finally:
+        HangingBackend.release.set()
+    notification = Notification.objects.get()
+    assert notification.state == "pending" and notification.attempts == 1
+    assert notification.last_error == "no answer from the phone provider within 0.05 s"
+    assert dt.timedelta(seconds=10) <= notification.next_attempt_at - LATER < dt.timedelta(seconds=11)
 
 
 @pytest.mark.django_db
