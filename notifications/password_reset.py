@@ -1,6 +1,7 @@
 """Password reset by e-mail with Django's own views, behind a rate limit. Every request that passes the form shows the
 same "check your mail" page whether or not an account has that address; the limit counts requests per client
-address and per e-mail address, and a request over it sends nothing and shows that same page."""
+address and per e-mail address (in Redis when configured, so every process shares it), and a request over it sends
+nothing and shows that same page."""
 
 from __future__ import annotations
 
@@ -9,24 +10,17 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import PasswordResetForm
-from django.core.cache import cache
 from django.http import HttpResponse
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
+from security.ratelimit import rate_count
 from security.requests import client_address
 
 
-def _over_limit(key: str, *, limit: int, seconds: int) -> bool:
-    """Count one request against `key` in a fixed window; True once more than `limit` were counted."""
-    cache.add(key, 0, timeout=seconds)
-    try:
-        count = cache.incr(key)
-    except ValueError:
-        # The window expired between add() and incr().
-        cache.set(key, 1, timeout=seconds)
-        count = 1
-    return count > limit
+def _over_limit(kind: str, key: str, *, limit: int) -> bool:
+    """Count one request against `key`; True once more than `limit` were counted in the window."""
+    return rate_count(kind=kind, key=key, window=settings.HELPDESK_PASSWORD_RESET_WINDOW_SECONDS) > limit
 
 
 class LimitedPasswordResetForm(PasswordResetForm):
@@ -37,14 +31,10 @@ class LimitedPasswordResetForm(PasswordResetForm):
 
     def save(self, **kwargs: Any) -> None:  # type: ignore[override]
         email = self.cleaned_data["email"].strip().lower()
-        window = settings.HELPDESK_PASSWORD_RESET_WINDOW_SECONDS
         # The address's own count first, so that a flood from many clients cannot mail one person more than this.
-        per_email = settings.HELPDESK_PASSWORD_RESET_PER_EMAIL
-        if _over_limit(f"password-reset:email:{email}", limit=per_email, seconds=window):
+        if _over_limit("password-reset-email", email, limit=settings.HELPDESK_PASSWORD_RESET_PER_EMAIL):
             return
-        if _over_limit(
-            f"password-reset:client:{self.client}", limit=settings.HELPDESK_PASSWORD_RESET_PER_CLIENT, seconds=window
-        ):
+        if _over_limit("password-reset-client", self.client, limit=settings.HELPDESK_PASSWORD_RESET_PER_CLIENT):
             return
         super().save(**kwargs)
 

@@ -403,7 +403,7 @@ def test_a_redis_that_fails_mid_connect_does_not_stop_the_call(client, caller, s
 
     configured = settings.REDIS_URL
     settings.REDIS_URL = "redis://127.0.0.1:1/0"
-    monkeypatch.setattr("hotline.ratelimit._redis", lambda url: BrokenRedis())
+    monkeypatch.setattr("security.ratelimit._redis", lambda url: BrokenRedis())
     root = Call(client, STAFF_PHONE).start()
     assert verbs(root) == ["Gather", "Redirect"]
     monkeypatch.undo()
