@@ -27,7 +27,9 @@ class PreferenceForm(forms.Form):
         help_text=_("For SMS notifications, e.g. 5512 3456 or +974 5512 3456."),
     )
     sms_for_urgent = forms.BooleanField(
-        label=_("Also send an SMS for P1 and P2 tickets"), required=False
+        label=_("Also send an SMS for P1 and P2 tickets"),
+        required=False,
+        help_text=_("Once you have given a mobile number."),
     )
 
     def __init__(self, *args: Any, kinds: tuple[Kind, ...], **kwargs: Any) -> None:
@@ -49,9 +51,9 @@ class PreferenceForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        wants_sms = cleaned.get("sms_for_urgent") or any(
-            cleaned.get(f"kind_{kind.value}") == SMS for kind in self.kinds
-        )
+        # "Also an SMS for P1 and P2" is on by default and waits for a mobile number; only choosing SMS as the one
+        # channel of a kind needs the number now, or that kind would reach nobody.
+        wants_sms = any(cleaned.get(f"kind_{kind.value}") == SMS for kind in self.kinds)
         if wants_sms and not cleaned.get("mobile") and "mobile" not in self.errors:
             self.add_error("mobile", _("Enter a mobile number to receive SMS."))
         return cleaned

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from escalation.models import ContactProfile
@@ -15,7 +17,7 @@ def test_settings_page_shows_sensible_defaults(client, staff):
     html = client.get("/settings/", headers={"accept-language": "en"}).content.decode()
     assert "My settings" in html
     assert 'name="kind_reply" value="email" required id="id_kind_reply_0" checked' in html
-    assert 'name="sms_for_urgent" id="id_sms_for_urgent" checked' in html
+    assert re.search(r'<input[^>]*name="sms_for_urgent"[^>]*\bchecked', html)
     # Agency staff choose the kinds a requester receives, not a technician's.
     assert "kind_assigned" not in html
 
@@ -32,6 +34,19 @@ def test_settings_page_saves_choices_language_and_mobile(client, staff):
     profile = ContactProfile.objects.get(user=staff)
     assert (profile.language, profile.mobile) == ("ar", "+97455123456")
     assert NotificationPreference.objects.get(user=staff).channels["reply"] == "sms"
+
+
+@pytest.mark.django_db
+def test_a_user_without_a_mobile_saves_the_defaults_with_another_language(client, staff):
+    client.force_login(staff)
+    form = client.get("/settings/", headers={"accept-language": "en"}).context["form"]
+    data = {name: value for name, value in form.initial.items() if value not in (None, False)}
+    assert data["sms_for_urgent"] is True and data["mobile"] == ""
+    response = client.post("/settings/", {**data, "language": "ar"}, follow=True)
+    assert response.redirect_chain == [("/settings/", 302)]
+    assert "حُفظت إعداداتك" in response.content.decode()
+    assert ContactProfile.objects.get(user=staff).language == "ar"
+    assert NotificationPreference.objects.get(user=staff).sms_for_urgent
 
 
 @pytest.mark.django_db
