@@ -109,9 +109,13 @@ DATABASES = {
         conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")),
     )
 }
+# On the embedded SQLite file the web process and the escalation worker write side by side. A write transaction
+# takes the write lock when it begins (a transaction that read first and upgrades later would fail at once with
+# "database is locked" while the other holds it) and waits up to `timeout` seconds for it; readers do not block the
+# writer (WAL).
+SQLITE_OPTIONS = {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Concurrent writers wait for the lock instead of failing at once.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    DATABASES["default"].setdefault("OPTIONS", {}).update(SQLITE_OPTIONS)
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # A PostgreSQL that hangs costs a request seconds, not forever: connecting gives up after the connect timeout,
     # and the server cancels a statement that runs longer than the statement timeout (0: none, as for migrations).

@@ -6,9 +6,14 @@ import os
 import re
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
+from django.db import connections, transaction
+
+from helpdesk.settings import SQLITE_OPTIONS
 
 ROOT = Path(__file__).resolve().parent.parent
 PRINT_SETTINGS = (
@@ -111,3 +116,51 @@ def test_every_variable_settings_reads_is_documented_in_env_example():
     assert {"DATABASE_URL", "REDIS_URL", "DJANGO_SECRET_KEY", "DJANGO_DEBUG", "DJANGO_ALLOWED_HOSTS"} <= read
     documented = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]*)=", (ROOT / ".env.example").read_text(), re.MULTILINE))
     assert read - documented == set()
+
+
+@pytest.fixture
+def sqlite_file(tmp_path, django_db_blocker):
+    """A database alias on a SQLite file configured as the embedded default is, whatever this run's database is (not
+    the test database, so no test transaction wraps it)."""
+    alias = "embedded_sqlite"
+    engine = {"ENGINE": "django.db.backends.sqlite3", "NAME": str(tmp_path / "db.sqlite3"), "OPTIONS": SQLITE_OPTIONS}
+    connections.settings[alias] = connections.configure_settings({"default": engine})["default"]
+    with django_db_blocker.unblock():
+        yield alias
+        connections[alias].close()
+    del connections.settings[alias]
+
+
+def test_on_the_embedded_sqlite_a_second_writer_waits_for_the_first_instead_of_failing(sqlite_file):
+    """The web process opening a ticket (it reads, then takes a number) while the worker writes: it waits its turn.
+    With SQLite's default deferred transactions it failed with "database is locked" (seen with scripts/run)."""
+    with connections[sqlite_file].cursor() as cursor:
+        cursor.execute("CREATE TABLE counter (n integer)")
+        cursor.execute("INSERT INTO counter VALUES (0)")
+    holding, errors = threading.Event(), []
+
+    def writer(*, read_first: bool) -> None:
+        try:
+            with transaction.atomic(using=sqlite_file), connections[sqlite_file].cursor() as cursor:
+                if read_first:
+                    cursor.execute("SELECT n FROM counter")
+                cursor.execute("UPDATE counter SET n = n + 1")
+                if not read_first:
+                    holding.set()
+                    time.sleep(0.5)  # a long write transaction, such as a batch of the worker
+        except Exception as error:  # noqa: BLE001 - the test reports it
+            errors.append(error)
+        finally:
+            connections[sqlite_file].close()
+
+    first = threading.Thread(target=writer, kwargs={"read_first": False})
+    first.start()
+    assert holding.wait(10)
+    second = threading.Thread(target=writer, kwargs={"read_first": True})
+    second.start()
+    first.join(10)
+    second.join(30)
+    assert errors == []
+    with connections[sqlite_file].cursor() as cursor:
+        cursor.execute("SELECT n FROM counter")
+        assert cursor.fetchone() == (2,)
