@@ -45,6 +45,7 @@ MAX_STEPS = 20
 @dataclass
 class Results:
     latencies: list[float] = field(default_factory=list)
+    by_step: dict[str, list[float]] = field(default_factory=dict)
     completed: int = 0
     errors: Counter[str] = field(default_factory=Counter)
 
@@ -79,7 +80,10 @@ class Caller:
         started = time.perf_counter()
         async with self.session.post(self.base + path, data=params, headers={"X-Twilio-Signature": signature}) as r:
             body = await r.read()
-            self.results.latencies.append(time.perf_counter() - started)
+            took = time.perf_counter() - started
+            self.results.latencies.append(took)
+            step = STEP.search(path)
+            self.results.by_step.setdefault(step.group(1) if step else "answer", []).append(took)
             if r.status != 200:
                 raise RuntimeError(f"HTTP {r.status}")
         return ET.fromstring(body)
@@ -151,6 +155,9 @@ async def main(base: str, calls: int, token: str, pid: int | None, think: float)
     print(f"completed calls: {results.completed} of {2 * calls}")
     print(f"webhook latency p50 {percentile(ms, 0.5):.0f} ms, p90 {percentile(ms, 0.9):.0f} ms, "
           f"p99 {percentile(ms, 0.99):.0f} ms, max {max(ms):.0f} ms")
+    for step, values in sorted(results.by_step.items(), key=lambda item: -percentile(item[1], 0.99)):
+        print(f"  {step:>9}: {len(values):4d} requests, p50 {percentile(values, 0.5) * 1000:.0f} ms, "
+              f"p99 {percentile(values, 0.99) * 1000:.0f} ms")
     if pid:
         used = cpu_seconds(pid) - cpu_before
         print(f"server CPU: {used:.2f} s in all, {1000 * used / len(ms):.1f} ms per webhook")
