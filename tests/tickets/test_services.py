@@ -13,7 +13,9 @@ from tickets.exceptions import AlreadyClaimed, InvalidInput, NotAllowed, StaleTi
 from tickets.models import Comment, Level, Priority, Status, Ticket, TicketEvent
 from tickets.services import (
     ticket_assign,
+    ticket_cancel,
     ticket_claim,
+    ticket_close,
     ticket_comment,
     ticket_open,
     ticket_reopen,
@@ -252,3 +254,102 @@ def test_claiming_a_ticket_you_hold_or_assigning_it_unchanged_writes_nothing(mak
     with pytest.raises(InvalidInput):
         ticket_assign(ticket=ticket, actor=technician, assignee=technician)
     assert TicketEvent.objects.count() == count
+
+
+@pytest.mark.django_db
+def test_lifecycle_timestamps_are_set_once_and_a_reopen_clears_the_fix(client, make_ticket, staff, technician):
+    opened = dt.datetime(2026, 11, 29, 8, 0, tzinfo=QATAR)  # a Sunday, inside working hours
+
+    def at(minutes: int) -> dt.datetime:
+        return opened + dt.timedelta(minutes=minutes)
+
+    ticket = make_ticket(now=opened)
+    ticket_set_status(ticket=ticket, actor=technician, status=Status.ACKNOWLEDGED, now=at(5))
+    ticket_set_status(ticket=ticket, actor=technician, status=Status.IN_PROGRESS, now=at(10))
+    ticket_resolve(ticket=ticket, actor=technician, note="Replaced the uplink", now=at(60))
+    ticket.refresh_from_db()
+    assert (ticket.acknowledged_at, ticket.resolved_at, ticket.closed_at) == (at(5), at(60), None)
+
+    ticket_reopen(ticket=ticket, actor=staff, note="Down again", now=at(90))
+    ticket.refresh_from_db()
+    assert ticket.status == Status.IN_PROGRESS
+    assert (ticket.acknowledged_at, ticket.resolved_at, ticket.closed_at) == (at(5), None, None)
+    client.force_login(staff)
+    page = client.get(f"/tickets/{ticket.number}/").content.decode()
+    assert "In progress" in page
+    assert "<dt>Resolved</dt>" not in page
+
+    ticket_set_status(ticket=ticket, actor=technician, status=Status.WAITING, now=at(100))
+    ticket_comment(ticket=ticket, author=staff, body="Here is the new trace", now=at(110))
+    ticket_resolve(ticket=ticket, actor=technician, note="Replaced the transceiver too", now=at(120))
+    ticket_close(ticket=ticket, actor=staff, now=at(150))
+    ticket.refresh_from_db()
+    assert (ticket.acknowledged_at, ticket.resolved_at, ticket.closed_at) == (at(5), at(120), at(150))
+
+
+@pytest.mark.django_db
+def test_a_stale_claim_is_refused_and_writes_nothing(make_ticket, staff, technician):
+    ticket = make_ticket()
+    seen = ticket.last_event_id
+    ticket_comment(ticket=ticket, author=staff, body="It is the whole floor, not only my desk")
+    count = TicketEvent.objects.count()
+    with pytest.raises(StaleTicket):
+        ticket_claim(ticket=ticket, technician=technician, expected_event_id=seen)
+    ticket.refresh_from_db()
+    assert (ticket.assignee, ticket.status) == (None, Status.NEW)
+    assert TicketEvent.objects.count() == count
+
+
+def finished(make_ticket, technician, staff, status: str) -> Ticket:
+    """A ticket taken by `technician`, then closed by the requester after the fix, or cancelled by them."""
+    ticket = ticket_claim(ticket=make_ticket(), technician=technician)
+    if status == Status.CLOSED:
+        ticket_resolve(ticket=ticket, actor=technician)
+        return ticket_close(ticket=ticket, actor=staff)
+    return ticket_cancel(ticket=ticket, actor=staff, note="Found the cable unplugged")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("status", [Status.CLOSED, Status.CANCELLED])
+def test_a_finished_ticket_cannot_be_assigned_reprioritised_or_claimed(
+    status, make_ticket, technician, other_technician, staff
+):
+    ticket = finished(make_ticket, technician, staff, status)
+    unassigned = finished(make_ticket, technician, staff, status)
+    Ticket.objects.filter(pk=unassigned.pk).update(assignee=None)
+    count = TicketEvent.objects.count()
+    attempts = [
+        lambda: ticket_assign(ticket=ticket, actor=technician, assignee=other_technician),
+        lambda: ticket_assign(ticket=ticket, actor=technician, assignee=None),
+        lambda: ticket_set_priority(ticket=ticket, actor=technician, priority=Priority.P1, reason="VIP"),
+        lambda: ticket_claim(ticket=ticket, technician=technician),
+        lambda: ticket_claim(ticket=unassigned, technician=other_technician),
+    ]
+    for attempt in attempts:
+        with pytest.raises(NotAllowed, match="no longer open"):
+            attempt()
+    for frozen in (ticket, unassigned):
+        before = (frozen.status, frozen.priority)
+        frozen.refresh_from_db()
+        assert (frozen.status, frozen.priority) == before == (status, Priority.P3)
+    assert Ticket.objects.get(pk=ticket.pk).assignee == technician
+    assert Ticket.objects.get(pk=unassigned.pk).assignee is None
+    assert TicketEvent.objects.count() == count
+
+
+@pytest.mark.django_db
+def test_only_the_requesters_answer_resumes_a_waiting_ticket(make_ticket, staff, technician):
+    ticket = ticket_claim(ticket=make_ticket(), technician=technician)
+    ticket_set_status(ticket=ticket, actor=technician, status=Status.WAITING)
+    ticket_comment(ticket=ticket, author=technician, body="Could you send the switch's log?")
+    ticket_comment(ticket=ticket, author=technician, body="Asked for the log", internal=True)
+    ticket.refresh_from_db()
+    assert ticket.status == Status.WAITING
+    assert ticket.sla_paused_at is not None
+    events = list(TicketEvent.objects.filter(ticket=ticket).order_by("-id")[:2])
+    assert [("status" in event.after, event.before) for event in events] == [(False, {}), (False, {})]
+
+    ticket_comment(ticket=ticket, author=staff, body="Log attached")
+    ticket.refresh_from_db()
+    assert ticket.status == Status.IN_PROGRESS
+    assert ticket.sla_paused_at is None
