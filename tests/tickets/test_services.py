@@ -8,7 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 
-from tests.factories import technician_of
+from tests.factories import PASSWORD, technician_of
 from tickets.exceptions import AlreadyClaimed, InvalidInput, NotAllowed, StaleTicket
 from tickets.models import Comment, Level, Priority, Status, Ticket, TicketEvent
 from tickets.services import (
@@ -180,7 +180,7 @@ def test_events_are_append_only(make_ticket):
 def test_twenty_concurrent_opens_get_twenty_distinct_numbers(service, staff):
     if connection.vendor != "postgresql":
         pytest.skip("row locks need PostgreSQL")
-    barrier = threading.Barrier(20)
+    barrier = threading.Barrier(20, timeout=30)
     numbers: list[int] = []
     errors: list[BaseException] = []
 
@@ -198,7 +198,8 @@ def test_twenty_concurrent_opens_get_twenty_distinct_numbers(service, staff):
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join()
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads)
     assert errors == []
     assert len(numbers) == 20
     assert len(set(numbers)) == 20
@@ -210,7 +211,7 @@ def test_two_racing_claims_have_exactly_one_winner(make_ticket, technician, othe
     if connection.vendor != "postgresql":
         pytest.skip("row locks need PostgreSQL")
     ticket = make_ticket()
-    barrier = threading.Barrier(2)
+    barrier = threading.Barrier(2, timeout=30)
     outcomes: list[str] = []
 
     def claim(user) -> None:
@@ -227,7 +228,8 @@ def test_two_racing_claims_have_exactly_one_winner(make_ticket, technician, othe
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join()
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads)
     assert sorted(outcomes) == ["lost", "won"]
     assert TicketEvent.objects.filter(ticket=ticket, kind="assigned").count() == 1
 
@@ -239,10 +241,13 @@ def test_non_technician_cannot_claim(make_ticket, staff):
         ticket_claim(ticket=ticket, technician=staff)
 
 
-def test_technician_factory_is_a_technician(db, team):
-    from tickets.selectors import user_is_technician
-
-    assert user_is_technician(technician_of(team, username="t9"))
+def test_a_technician_from_the_factory_logs_in_and_opens_the_live_console(db, client, team):
+    technician_of(team, username="t9")
+    response = client.post("/accounts/login/", {"username": "t9", "password": PASSWORD, "next": "/console/"})
+    assert response.status_code == 302
+    assert response["Location"] == "/console/"
+    page = client.get("/console/").content.decode()
+    assert '<h1 class="console-title">Live console</h1>' in page
 
 
 @pytest.mark.django_db
