@@ -14,6 +14,24 @@ from tests.factories import AgencyFactory, ServiceFactory, TeamFactory, staff_of
 from tickets.models import Level
 
 REQUIRE_SERVICES = os.environ.get("HELPDESK_REQUIRE_SERVICES") == "1"
+# Set by scripts/mutate, which keeps one test database for all its runs (--reuse-db).
+MUTATION_RUN = os.environ.get("HELPDESK_MUTATION_RUN") == "1"
+
+
+def _commits(item: pytest.Item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    return bool(marker and marker.kwargs.get("transaction")) or "transactional_db" in getattr(item, "fixturenames", ())
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """In a mutation run, leave out the tests that commit: they end by emptying every table, the rows the migrations
+    wrote included, which the next run on the kept database would miss."""
+    if not MUTATION_RUN:
+        return
+    committing = [item for item in items if _commits(item)]
+    if committing:
+        config.hook.pytest_deselected(items=committing)
+        items[:] = [item for item in items if not _commits(item)]
 
 
 def shared_database_url() -> str:
