@@ -8,9 +8,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 
+from escalation.models import BusinessCalendar, SlaPolicy
 from tests.factories import PASSWORD, technician_of
 from tickets.exceptions import AlreadyClaimed, InvalidInput, NotAllowed, StaleTicket
-from tickets.models import Comment, Level, Priority, Status, Ticket, TicketEvent
+from tickets.models import Channel, Comment, Level, Priority, Status, Ticket, TicketEvent
 from tickets.services import (
     ticket_assign,
     ticket_cancel,
@@ -237,7 +238,7 @@ def test_two_racing_claims_have_exactly_one_winner(make_ticket, technician, othe
 @pytest.mark.django_db
 def test_non_technician_cannot_claim(make_ticket, staff):
     ticket = make_ticket()
-    with pytest.raises(NotAllowed):
+    with pytest.raises(NotAllowed, match=r"^Only technicians can do that\.$"):
         ticket_claim(ticket=ticket, technician=staff)
 
 
@@ -358,3 +359,53 @@ def test_only_the_requesters_answer_resumes_a_waiting_ticket(make_ticket, staff,
     ticket.refresh_from_db()
     assert ticket.status == Status.IN_PROGRESS
     assert ticket.sla_paused_at is None
+
+
+@pytest.mark.django_db
+def test_a_new_priority_takes_the_targets_of_the_agency_and_services_own_policy(make_ticket, technician, agency,
+                                                                               service):
+    around = BusinessCalendar.objects.get(code="24x7")
+    hour = dt.timedelta(hours=1)
+    # More specific than the default P3 row; each of the other two rows differs from it in one of the two.
+    SlaPolicy.objects.create(priority=3, agency=agency, service=service, first_response=3 * hour,
+                             resolution=7 * hour, calendar=around)  # fmt: skip
+    SlaPolicy.objects.create(priority=3, agency=agency, first_response=1 * hour, resolution=5 * hour, calendar=around)
+    SlaPolicy.objects.create(priority=3, service=service, first_response=2 * hour, resolution=6 * hour,
+                             calendar=around)  # fmt: skip
+    opened = dt.datetime(2026, 11, 27, 23, 0, tzinfo=QATAR)  # a Friday night: only a 24x7 calendar counts it
+    ticket = make_ticket(impact=Level.LOW, urgency=Level.LOW, now=opened)
+    ticket_set_priority(ticket=ticket, actor=technician, priority=Priority.P3, reason="Two floors affected")
+    ticket.refresh_from_db()
+    assert (ticket.response_due_at, ticket.resolution_due_at) == (opened + 3 * hour, opened + 7 * hour)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("name", "content_type", "stored_type"),
+    [
+        ("report.pdf", None, "application/pdf"),
+        ("core-dump.unknownext", None, "application/octet-stream"),
+        ("screenshot.png", "image/png", "image/png"),
+    ],
+)
+def test_an_attachment_keeps_its_type_size_and_sender(service, staff, name, content_type, stored_type):
+    upload = SimpleUploadedFile(name, b"", content_type=content_type)
+    upload.content_type = content_type  # a browser may send none
+    ticket = ticket_open(service=service, requester=staff, subject="Scan", impact=2, urgency=2, attachments=[upload])
+    attachment = ticket.attachments.get()
+    assert (attachment.name, attachment.content_type, attachment.size) == (name, stored_type, 0)
+    assert attachment.uploaded_by == staff
+
+
+@pytest.mark.django_db
+def test_cancelling_resolving_or_reopening_without_a_note_records_none(make_ticket, staff, technician):
+    ticket = make_ticket()
+    ticket_cancel(ticket=ticket, actor=staff, channel=Channel.PHONE)
+    event = TicketEvent.objects.filter(ticket=ticket).latest("id")
+    assert (event.kind, event.channel) == ("cancelled", "phone")
+    assert "note" not in event.after
+    other = ticket_claim(ticket=make_ticket(), technician=technician)
+    ticket_resolve(ticket=other, actor=technician)
+    ticket_reopen(ticket=other, actor=staff)
+    events = TicketEvent.objects.filter(ticket=other).order_by("-id")[:2]
+    assert [(event.kind, "note" in event.after) for event in events] == [("reopened", False), ("resolved", False)]
