@@ -409,3 +409,22 @@ def test_cancelling_resolving_or_reopening_without_a_note_records_none(make_tick
     ticket_reopen(ticket=other, actor=staff)
     events = TicketEvent.objects.filter(ticket=other).order_by("-id")[:2]
     assert [(event.kind, "note" in event.after) for event in events] == [("reopened", False), ("resolved", False)]
+
+
+@pytest.mark.django_db
+def test_the_first_response_records_the_clock_it_met(make_ticket, technician):
+    opened = dt.datetime(2026, 11, 29, 8, 0, tzinfo=QATAR)
+    ticket = make_ticket(now=opened)
+    ticket_set_status(ticket=ticket, actor=technician, status=Status.ACKNOWLEDGED, now=opened + dt.timedelta(minutes=7))
+    ticket.refresh_from_db()
+
+    def utc(value: dt.datetime) -> str:
+        return value.astimezone(dt.UTC).isoformat()
+
+    assert TicketEvent.objects.filter(ticket=ticket).latest("id").after["sla"] == {
+        "response_due_at": utc(ticket.response_due_at),
+        "resolution_due_at": utc(ticket.resolution_due_at),
+        "resolution_warning_at": utc(ticket.resolution_warning_at),
+        "responded_at": utc(opened + dt.timedelta(minutes=7)),
+    }
+    assert ticket.response_due_at > opened
