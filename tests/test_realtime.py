@@ -13,7 +13,9 @@ from django.db import transaction
 
 from tests.tickets.test_web_intake import NEW_URL, form_data
 from tickets.console.publish import CONSOLE_GROUP
+from tickets.live.publish import agency_group
 from tickets.models import Ticket, TicketEvent
+from tickets.services import ticket_comment
 
 IN_MEMORY = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 UNREACHABLE_REDIS = {
@@ -35,10 +37,10 @@ def layer_settings(settings):
     channel_layers.backends.clear()
 
 
-def subscribe(layer) -> str:
+def subscribe(layer, group: str = CONSOLE_GROUP) -> str:
     async def join() -> str:
         channel = await layer.new_channel()
-        await layer.group_add(CONSOLE_GROUP, channel)
+        await layer.group_add(group, channel)
         return channel
 
     return async_to_sync(join)()
@@ -114,6 +116,33 @@ def test_event_is_published_only_after_commit(layer_settings, make_ticket):
     assert message["type"] == "ticket.event"
     assert message["ticket"]["number"] == ticket.number
     assert message["cursor"] == TicketEvent.objects.get(ticket=ticket).pk
+
+
+@pytest.mark.django_db
+def test_the_consoles_get_every_event_and_the_agency_only_the_public_ones(
+    layer_settings, make_ticket, technician, django_capture_on_commit_callbacks
+):
+    layer = layer_settings(IN_MEMORY)
+    ticket = make_ticket()
+    consoles, agency = subscribe(layer), subscribe(layer, agency_group(ticket.agency_id))
+    with django_capture_on_commit_callbacks(execute=True):
+        note = ticket_comment(ticket=ticket, author=technician, body="Vendor case 42", internal=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        reply = ticket_comment(ticket=ticket, author=technician, body="We are on it.")
+    events = list(TicketEvent.objects.filter(ticket=ticket, kind="commented").order_by("id"))
+    assert [event.after["comment_id"] for event in events] == [note.pk, reply.pk]
+
+    def drained(channel: str) -> list[dict]:
+        return [async_to_sync(receive_within)(layer, channel) for _ in range(queued(layer, channel))]
+
+    to_consoles = drained(consoles)
+    assert [(message["type"], message["cursor"], message["ticket"]["number"]) for message in to_consoles] == [
+        ("ticket.event", event.pk, ticket.number) for event in events
+    ]
+    assert [message["event"]["public"] for message in to_consoles] == [False, True]
+    assert [(message["type"], message["cursor"], message["ticket"]) for message in drained(agency)] == [
+        ("agency.event", events[1].pk, ticket.number)
+    ]
 
 
 @pytest.mark.django_db(transaction=True)
