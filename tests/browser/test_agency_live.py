@@ -9,11 +9,16 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import LIVE_DELIVERY_SECONDS
+from tests.browser.conftest import LIVE_DELIVERY_SECONDS, SERVER_HEARTBEAT_SECONDS
 from tests.browser.test_console_live import committed_elsewhere, log_in
 from tickets.services import ticket_claim, ticket_comment
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def server_heartbeat_seconds() -> float:
+    return SERVER_HEARTBEAT_SECONDS
 
 
 

@@ -12,11 +12,16 @@ import pytest
 from django.db import connections
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import LIVE_DELIVERY_SECONDS
+from tests.browser.conftest import LIVE_DELIVERY_SECONDS, SERVER_HEARTBEAT_SECONDS
 from tests.factories import PASSWORD
 from tickets.models import Level
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def server_heartbeat_seconds() -> float:
+    return SERVER_HEARTBEAT_SECONDS
 
 SUBJECT = "Government Network down in building 3"
 

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.utils import translation
 
 from escalation.models import BusinessCalendar, SlaPolicy
 from tests.factories import PASSWORD, technician_of
@@ -238,7 +239,7 @@ def test_two_racing_claims_have_exactly_one_winner(make_ticket, technician, othe
 @pytest.mark.django_db
 def test_non_technician_cannot_claim(make_ticket, staff):
     ticket = make_ticket()
-    with pytest.raises(NotAllowed, match=r"^Only technicians can do that\.$"):
+    with translation.override("en"), pytest.raises(NotAllowed, match=r"^Only technicians can do that\.$"):
         ticket_claim(ticket=ticket, technician=staff)
 
 
