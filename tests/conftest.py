@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.utils import translation
 
 from hotline.backends import LocmemBackend
 from tests.factories import AgencyFactory, ServiceFactory, TeamFactory, staff_of, technician_of
@@ -50,6 +51,15 @@ def require_redis_layer():
         if REQUIRE_SERVICES:
             pytest.fail("REDIS_URL is required for this test (HELPDESK_REQUIRE_SERVICES=1)")
         pytest.skip("REDIS_URL is not set")
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts in the default language: a request in Arabic leaves Arabic active in the thread (the locale
+    middleware activates a language and nothing deactivates it), and the next test's messages would come out in it."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)
