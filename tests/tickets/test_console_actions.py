@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
+from django.utils import translation
 
 from tickets.console.actions import MAX_ID, bigint_or_none, console_action
 from tickets.models import Comment, Priority, Status, Ticket, TicketEvent
+from tickets.services import ticket_comment
 
 pytestmark = pytest.mark.django_db
 
@@ -112,3 +114,35 @@ def test_each_command_reaches_its_service_from_the_console(technician, other_tec
     ]
     ticket.refresh_from_db()
     assert (ticket.status, ticket.priority, ticket.assignee) == (Status.WAITING, Priority.P1, other_technician)
+
+
+@pytest.mark.parametrize(
+    ("action", "data"),
+    [
+        ("acknowledge", {}),
+        ("assign", {"assignee": "OTHER"}),
+        ("status", {"status": Status.IN_PROGRESS}),
+        ("priority", {"priority": "1", "reason": "Ministry-wide"}),
+    ],
+)
+def test_a_command_on_a_stale_version_changes_nothing(technician, other_technician, staff, make_ticket, action, data):
+    ticket = make_ticket()
+    seen = ticket.last_event_id
+    ticket_comment(ticket=ticket, author=staff, body="It is the whole floor")
+    data = {key: other_technician.pk if value == "OTHER" else value for key, value in data.items()}
+    result = act(technician, ticket, action, version=seen, **data)
+    assert (result.http_status, result.error) == (409, "The ticket changed while you were looking at it. Reload it "
+                                                       "and try again.")
+    assert TicketEvent.objects.filter(ticket=ticket).count() == 2
+
+
+def test_a_text_that_is_not_text_is_no_text(technician, make_ticket):
+    ticket = make_ticket()
+    result = act(technician, ticket, "reply", version=ticket.last_event_id, body=123)
+    assert (result.http_status, result.error) == (400, "The comment is empty.")
+
+
+def test_without_a_language_the_active_one_answers(technician, make_ticket):
+    ticket = make_ticket()
+    with translation.override("ar"):
+        assert act(technician, ticket, "delete").error == "إجراء غير معروف في لوحة المتابعة."
