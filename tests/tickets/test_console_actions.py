@@ -50,7 +50,7 @@ def test_each_refusal_says_what_is_wrong_with_the_status_of_its_kind(technician,
         assert (result.ok, result.http_status, result.error) == (False, status, error), (action, data)
         assert result.as_json() == {"ok": False, "error": error, "ticket": result.ticket}
     unknown = console_action(user=technician, action="claim", number=MAX_ID, data={"version": version})
-    assert (unknown.http_status, unknown.error) == (404, "No ticket has that number.")
+    assert (unknown.ok, unknown.http_status, unknown.error) == (False, 404, "No ticket has that number.")
     assert TicketEvent.objects.count() == 1
 
 
