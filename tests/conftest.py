@@ -8,12 +8,31 @@ from urllib.parse import urlsplit
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.utils import translation
 
 from hotline.backends import LocmemBackend
 from tests.factories import AgencyFactory, ServiceFactory, TeamFactory, staff_of, technician_of
 from tickets.models import Level
 
 REQUIRE_SERVICES = os.environ.get("HELPDESK_REQUIRE_SERVICES") == "1"
+# Set by scripts/mutate, which keeps one test database for all its runs (--reuse-db).
+MUTATION_RUN = os.environ.get("HELPDESK_MUTATION_RUN") == "1"
+
+
+def _commits(item: pytest.Item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    return bool(marker and marker.kwargs.get("transaction")) or "transactional_db" in getattr(item, "fixturenames", ())
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """In a mutation run, leave out the tests that commit: they end by emptying every table, the rows the migrations
+    wrote included, which the next run on the kept database would miss."""
+    if not MUTATION_RUN:
+        return
+    committing = [item for item in items if _commits(item)]
+    if committing:
+        config.hook.pytest_deselected(items=committing)
+        items[:] = [item for item in items if not _commits(item)]
 
 
 def shared_database_url() -> str:
@@ -32,6 +51,15 @@ def require_redis_layer():
         if REQUIRE_SERVICES:
             pytest.fail("REDIS_URL is required for this test (HELPDESK_REQUIRE_SERVICES=1)")
         pytest.skip("REDIS_URL is not set")
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts in the default language: a request in Arabic leaves Arabic active in the thread (the locale
+    middleware activates a language and nothing deactivates it), and the next test's messages would come out in it."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

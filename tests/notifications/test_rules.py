@@ -261,7 +261,7 @@ def test_a_watcher_who_left_the_agency_is_no_longer_told(service, staff, agency,
 def test_two_workers_at_once_send_each_notification_once(service, staff):
     for _ in range(12):
         open_ticket(service, staff)
-    start = threading.Barrier(2)
+    start = threading.Barrier(2, timeout=30)
 
     def worker() -> int:
         try:

@@ -4,6 +4,7 @@ import pytest
 from django.apps import apps
 from django.contrib import admin
 from django.urls import reverse
+from django.utils.html import escape
 
 from tests.factories import UserFactory
 from tickets.models import AgencyMembership, Ticket, TicketEvent
@@ -37,11 +38,18 @@ def test_every_changelist_and_change_page_opens(manager_client, make_ticket, tec
     ticket = make_ticket()
     ticket_comment(ticket=ticket, author=technician, body="Checking the core switch.", internal=True)
     for model in apps.get_app_config("tickets").get_models():
-        response = manager_client.get(admin_url(model, "changelist"))
-        assert response.status_code == 200, model.__name__
+        changelist = manager_client.get(admin_url(model, "changelist"))
+        assert changelist.status_code == 200, model.__name__
+        count = model.objects.count()
+        opts = model._meta
+        # The count under the list, as the admin words it: "1 ticket", "2 ticket events", "0 agencies".
+        counted = f"{count} {opts.verbose_name if count == 1 else opts.verbose_name_plural}"
+        assert counted in changelist.content.decode(), model.__name__
         obj = model.objects.first()
         if obj is not None:
-            assert manager_client.get(admin_url(model, "change", obj.pk)).status_code == 200, model.__name__
+            change = manager_client.get(admin_url(model, "change", obj.pk))
+            assert change.status_code == 200, model.__name__
+            assert f"<h2>{escape(str(obj))}</h2>" in change.content.decode(), model.__name__
 
 
 @pytest.mark.django_db

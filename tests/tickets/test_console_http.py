@@ -10,8 +10,9 @@ from django.test import Client
 from django.utils.crypto import get_random_string
 
 from tests.factories import PASSWORD
+from tests.tickets.test_services import finished
 from tickets.models import Status, Ticket, TicketEvent
-from tickets.services import ticket_assign, ticket_claim, ticket_comment
+from tickets.services import ticket_assign, ticket_claim, ticket_comment, ticket_set_status
 
 pytestmark = pytest.mark.django_db
 
@@ -257,3 +258,59 @@ def test_text_and_numbers_the_database_cannot_hold_are_a_400(technician, make_ti
     assert response.status_code == 400
     assert response.json()["error"]
     assert TicketEvent.objects.filter(ticket=ticket).count() == 2
+
+
+def test_a_claim_on_a_stale_version_is_409_and_changes_nothing(technician, staff, make_ticket):
+    ticket = make_ticket()
+    ticket_comment(ticket=ticket, author=staff, body="It is the whole floor, not only my desk")
+    client = logged_in(technician, enforce_csrf=True)
+    response = client.post(action_url(ticket, "claim"), {"version": ticket.last_event_id}, **with_csrf(client))
+    assert response.status_code == 409
+    body = response.json()
+    assert "changed" in body["error"]
+    assert (body["ticket"]["assignee"], body["ticket"]["status"]) == (None, Status.NEW)
+    assert body["ticket"]["version"] == Ticket.objects.get(pk=ticket.pk).last_event_id
+    assert TicketEvent.objects.filter(ticket=ticket).count() == 2
+
+
+FROZEN_ACTIONS = [
+    ("assign", {"assignee": "OTHER"}),
+    ("assign", {"assignee": ""}),
+    ("priority", {"priority": "1", "reason": "Whole ministry offline"}),
+    ("claim", {}),
+]
+
+
+@pytest.mark.parametrize("status", [Status.CLOSED, Status.CANCELLED])
+@pytest.mark.parametrize(("action", "fields"), FROZEN_ACTIONS, ids=["assign", "unassign", "priority", "claim"])
+def test_a_finished_ticket_is_frozen_for_the_console(
+    action, fields, status, technician, other_technician, staff, make_ticket
+):
+    ticket = finished(make_ticket, technician, staff, status)
+    events = TicketEvent.objects.filter(ticket=ticket).count()
+    fields = {key: str(other_technician.pk) if value == "OTHER" else value for key, value in fields.items()}
+    client = logged_in(technician, enforce_csrf=True)
+    response = client.post(
+        action_url(ticket, action), {"version": ticket.last_event_id, **fields}, **with_csrf(client)
+    )
+    assert response.status_code == 409
+    body = response.json()
+    assert body["ok"] is False
+    assert "no longer open" in body["error"]
+    assert body["ticket"]["status"] == status
+    assert body["ticket"]["assignee"]["id"] == technician.pk
+    assert body["ticket"]["priority"] == ticket.priority
+    assert TicketEvent.objects.filter(ticket=ticket).count() == events
+
+
+def test_a_technicians_console_reply_leaves_a_waiting_ticket_waiting(technician, make_ticket):
+    ticket = ticket_claim(ticket=make_ticket(), technician=technician)
+    ticket = ticket_set_status(ticket=ticket, actor=technician, status=Status.WAITING)
+    client = logged_in(technician, enforce_csrf=True)
+    body = client.post(
+        action_url(ticket, "reply"), {"version": ticket.last_event_id, "body": "Any news?"}, **with_csrf(client)
+    ).json()
+    assert body["ok"] is True
+    assert body["ticket"]["status"] == Status.WAITING
+    assert body["ticket"]["sla_paused_at"] is not None
+    assert Ticket.objects.get(pk=ticket.pk).status == Status.WAITING

@@ -121,13 +121,17 @@ async def test_a_flood_gets_one_error_then_the_socket_is_closed(technician, make
     for _ in range(int(BURST) + OVERRUNS_BEFORE_CLOSE + 10):
         await communicator.send_json_to({"type": "view", "ticket": ticket.number})
     errors = []
-    while True:
-        output = await communicator.receive_output(timeout=5)
-        if output["type"] == "websocket.close":
-            break
-        message = json.loads(output["text"])
-        if message["type"] == "error":
-            errors.append(message)
+
+    async def until_closed() -> dict:
+        while True:
+            output = await communicator.receive_output(timeout=5)
+            if output["type"] == "websocket.close":
+                return output
+            message = json.loads(output["text"])
+            if message["type"] == "error":
+                errors.append(message)
+
+    output = await asyncio.wait_for(until_closed(), timeout=30)
     assert output["code"] == 4429
     assert [error["about"] for error in errors] == ["rate"]
     assert errors[0]["error"] == "Too many messages: the console ignores them for a moment."

@@ -5,7 +5,7 @@ import itertools
 import pytest
 
 from tickets.exceptions import InvalidTransition, NotAllowed
-from tickets.lifecycle import TRANSITIONS, priority_for, transition_guard
+from tickets.lifecycle import REQUESTER, SYSTEM, TECHNICIAN, TRANSITIONS, priority_for, transition_guard
 from tickets.models import Level, Priority, Status, Ticket, TicketEvent
 from tickets.services import ticket_set_status
 
@@ -118,3 +118,45 @@ def test_staff_of_another_agency_cannot_touch_the_ticket(make_ticket, other_staf
         ticket_set_status(ticket=ticket, actor=other_staff, status=Status.CLOSED)
     ticket.refresh_from_db()
     assert ticket.status == Status.RESOLVED
+
+
+# The moves agency staff make themselves: withdraw an open ticket, confirm a fix (close) or reopen it.
+REQUESTER_MOVES = {
+    ("new", "cancelled"), ("acknowledged", "cancelled"), ("in_progress", "cancelled"), ("waiting", "cancelled"),
+    ("resolved", "closed"), ("resolved", "in_progress"),
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("current", "target"), sorted(ALLOWED))
+def test_agency_staff_make_only_their_own_moves(current, target, make_ticket, technician, staff):
+    ticket = make_ticket()
+    for step in PATH_TO[current]:
+        ticket = ticket_set_status(ticket=ticket, actor=staff if step == Status.CLOSED else technician, status=step)
+    events_before = TicketEvent.objects.filter(ticket=ticket).count()
+    if (current, target) in REQUESTER_MOVES:
+        ticket_set_status(ticket=ticket, actor=staff, status=target)
+        assert Ticket.objects.get(pk=ticket.pk).status == target
+        assert TicketEvent.objects.filter(ticket=ticket).latest("id").actor == staff
+    else:
+        with pytest.raises(NotAllowed, match="You are not allowed to do that."):
+            ticket_set_status(ticket=ticket, actor=staff, status=target)
+        assert Ticket.objects.get(pk=ticket.pk).status == current
+        assert TicketEvent.objects.filter(ticket=ticket).count() == events_before
+
+
+@pytest.mark.django_db
+def test_only_the_requester_or_the_helpdesk_closes_a_fix(make_ticket, technician):
+    ticket = make_ticket()
+    for step in PATH_TO["resolved"]:
+        ticket = ticket_set_status(ticket=ticket, actor=technician, status=step)
+    with pytest.raises(NotAllowed, match="Only the requester closes a ticket, by confirming the fix"):
+        ticket_set_status(ticket=ticket, actor=technician, status=Status.CLOSED)
+    transition_guard(Status.RESOLVED, Status.CLOSED, mover=SYSTEM)
+    transition_guard(Status.RESOLVED, Status.CLOSED, mover=REQUESTER)
+    with pytest.raises(NotAllowed):
+        transition_guard(Status.RESOLVED, Status.IN_PROGRESS, mover=SYSTEM)
+    # Without a mover only the table is checked.
+    transition_guard(Status.RESOLVED, Status.CLOSED)
+    with pytest.raises(InvalidTransition, match=r"That status change is not allowed. \(Resolved → Waiting"):
+        transition_guard(Status.RESOLVED, Status.WAITING, mover=TECHNICIAN)
