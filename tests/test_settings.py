@@ -13,7 +13,10 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 PRINT_SETTINGS = (
     "import json, helpdesk.settings as s; "
-    "print(json.dumps({'layers': s.CHANNEL_LAYERS, 'debug': s.DEBUG, 'engine': s.DATABASES['default']['ENGINE']}))"
+    "print(json.dumps({'layers': s.CHANNEL_LAYERS, 'debug': s.DEBUG, 'engine': s.DATABASES['default']['ENGINE'], "
+    "'sessions': getattr(s, 'SESSION_ENGINE', 'django.contrib.sessions.backends.db'), "
+    "'caches': getattr(s, 'CACHES', None), "
+    "'pool': {k: v for k, v in s.DATABASES['default'].get('OPTIONS', {}).get('pool', {}).items() if k != 'check'}}))"
 )
 
 
@@ -49,6 +52,9 @@ def test_redis_url_selects_the_redis_pubsub_layer_without_socket_timeout():
     assert layer["BACKEND"] == "channels_redis.pubsub.RedisPubSubChannelLayer"
     assert layer["CONFIG"]["hosts"] == [{"address": "redis://cache.internal:6379/2", "socket_timeout": None}]
     assert layer["CONFIG"]["prefix"] == "hd1"
+    # Sessions are read from the same Redis, and from the database only when it lost them.
+    assert values["sessions"] == "django.contrib.sessions.backends.cached_db"
+    assert values["caches"]["default"]["LOCATION"] == "redis://cache.internal:6379/2"
 
 
 def test_without_redis_url_the_layer_is_in_process():
@@ -56,6 +62,15 @@ def test_without_redis_url_the_layer_is_in_process():
     assert values["layers"] == {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     assert values["engine"] == "django.db.backends.sqlite3"
     assert values["debug"] is False
+    assert values["sessions"] == "django.contrib.sessions.backends.db"
+    assert values["pool"] == {}
+
+
+def test_postgresql_connections_are_pooled_unless_turned_off():
+    url = {"DJANGO_SECRET_KEY": "k", "DATABASE_URL": "postgres://u:p@db.internal:5432/helpdesk"}
+    assert loaded(url)["pool"]["max_size"] == 4
+    assert loaded({**url, "DATABASE_POOL_MAX_SIZE": "10"})["pool"]["max_size"] == 10
+    assert loaded({**url, "DATABASE_POOL_MAX_SIZE": "0"})["pool"] == {}
 
 
 def test_missing_secret_key_with_debug_off_refuses_to_start():
