@@ -155,8 +155,13 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("HELPDESK_CHANNEL_PREFIX", "helpdesk"),
-            # A hung Redis fails a request in a second instead of holding it.
-            "OPTIONS": {"socket_timeout": 1, "socket_connect_timeout": 1},
+            # A hung Redis fails a request in a second instead of holding it; every request shares the process's
+            # connections.
+            "OPTIONS": {
+                "socket_timeout": 1,
+                "socket_connect_timeout": 1,
+                "pool_class": "helpdesk.cache.SharedConnectionPool",
+            },
         }
     }
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"

@@ -126,3 +126,19 @@ def test_every_variable_settings_reads_is_documented_in_env_example():
     assert {"DATABASE_URL", "REDIS_URL", "DJANGO_SECRET_KEY", "DJANGO_DEBUG", "DJANGO_ALLOWED_HOSTS"} <= read
     documented = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]*)=", (ROOT / ".env.example").read_text(), re.MULTILINE))
     assert read - documented == set()
+
+
+def test_every_cache_object_of_a_process_shares_its_redis_connections():
+    """Django makes a cache object per request (per context); their sessions must not each connect to Redis."""
+    code = (
+        "import asyncio, django; django.setup(); from django.core.cache import caches; "
+        "from asgiref.sync import sync_to_async; "
+        "cache = lambda: caches['default']; "
+        "objects = [asyncio.run(sync_to_async(cache)()) for _ in range(3)]; "
+        "pools = {id(c._cache.get_client(write=True).connection_pool) for c in objects}; "
+        "print(len({id(c) for c in objects}), len(pools))"
+    )
+    env = {"DJANGO_SECRET_KEY": "k", "REDIS_URL": "redis://127.0.0.1:6379/15"}
+    result = python_in(["-c", code], {**env, "DJANGO_SETTINGS_MODULE": "helpdesk.settings"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["3", "1"]
