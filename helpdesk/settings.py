@@ -121,11 +121,13 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     _options["connect_timeout"] = int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "5"))
     _statement_timeout_ms = int(float(os.environ.get("DATABASE_STATEMENT_TIMEOUT", "30")) * 1000)
     _options["options"] = f"-c statement_timeout={_statement_timeout_ms}"
-    # Connections are reused through psycopg's pool, at most DATABASE_POOL_MAX_SIZE per process (0: a new
-    # connection per request). Django serves each ASGI request on a thread of its own, so connections kept per
-    # thread (CONN_MAX_AGE) pile up; a pooled one goes back to the pool when its request ends, whatever the thread.
-    # A connection is checked before it is lent, so one PostgreSQL closed meanwhile is replaced, not handed out.
-    _pool_max_size = int(os.environ.get("DATABASE_POOL_MAX_SIZE", "4"))
+    # Connections are reused through psycopg's pool, at most DATABASE_POOL_MAX_SIZE per process (0, the default
+    # outside scripts/serve and Docker: a new connection per request). Django serves each ASGI request on a thread of
+    # its own, so connections kept per thread (CONN_MAX_AGE) pile up; a pooled one goes back to the pool when its
+    # request ends, whatever the thread. A thread that never ends its connection keeps a pooled one lent for good
+    # (the test run's helper threads do), which is why the pool is the production command's choice. A connection is
+    # checked before it is lent, so one PostgreSQL closed meanwhile is replaced, not handed out.
+    _pool_max_size = int(os.environ.get("DATABASE_POOL_MAX_SIZE", "0"))
     if _pool_max_size > 0 and not DATABASES["default"].get("CONN_MAX_AGE"):
         from psycopg_pool import ConnectionPool
 

@@ -66,11 +66,13 @@ def test_without_redis_url_the_layer_is_in_process():
     assert values["pool"] == {}
 
 
-def test_postgresql_connections_are_pooled_unless_turned_off():
+def test_postgresql_connections_are_pooled_when_asked():
     url = {"DJANGO_SECRET_KEY": "k", "DATABASE_URL": "postgres://u:p@db.internal:5432/helpdesk"}
-    assert loaded(url)["pool"]["max_size"] == 4
-    assert loaded({**url, "DATABASE_POOL_MAX_SIZE": "10"})["pool"]["max_size"] == 10
+    assert loaded({**url, "DATABASE_POOL_MAX_SIZE": "4"})["pool"]["max_size"] == 4
     assert loaded({**url, "DATABASE_POOL_MAX_SIZE": "0"})["pool"] == {}
+    assert loaded(url)["pool"] == {}
+    # The production command pools unless told otherwise.
+    assert "DATABASE_POOL_MAX_SIZE:-4" in (ROOT / "scripts" / "serve").read_text()
 
 
 def test_missing_secret_key_with_debug_off_refuses_to_start():
