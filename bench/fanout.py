@@ -114,21 +114,19 @@ def fixtures_load(*, sockets: int) -> tuple[list[str], int]:
 def open_queue(*, count: int, service_id: int) -> None:
     """Put `count` open tickets in the queue directly (rows only; the snapshot reads rows, not events)."""
     from django.db import connection
-    from django.db.models import F
     from django.utils import timezone
 
-    from tickets.models import Agency, Service, Ticket, TicketNumberCounter
+    from tickets.models import Agency, Service, Ticket
+    from tickets.services import ticket_numbers_take
 
     service = Service.objects.get(pk=service_id)
     agency = Agency.objects.get(code=TEAM_CODE)
-    counter, _ = TicketNumberCounter.objects.get_or_create(pk=1)
-    TicketNumberCounter.objects.filter(pk=1).update(last_number=F("last_number") + count)
-    first = counter.last_number + 1
+    numbers = ticket_numbers_take(count=count)
     now = timezone.now()
     Ticket.objects.bulk_create(
         [
             Ticket(
-                number=first + n,
+                number=numbers[n],
                 agency=agency,
                 service=service,
                 team=service.team,

@@ -83,6 +83,8 @@ def escalation_for(*, ticket: Ticket, now: dt.datetime) -> TicketEscalation:
     if escalation is None:
         chain = chain_for_team(team_id=ticket.team_id)
         escalation = TicketEscalation.objects.create(ticket=ticket, chain=chain.as_json(), created_at=now)
+    # Also sets `ticket.escalation`: the console's row of the change reads its paging without another query.
+    escalation.ticket = ticket
     return escalation
 
 

@@ -15,11 +15,12 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from helpdesk.middleware import BodySizeLimit, PublicOriginValidator  # noqa: E402
+from helpdesk.realtime import PublishAfterResponse  # noqa: E402
 from helpdesk.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": BodySizeLimit(django_asgi_app),
+        "http": PublishAfterResponse(BodySizeLimit(django_asgi_app)),
         "websocket": PublicOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

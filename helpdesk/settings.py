@@ -72,6 +72,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "tickets.middleware.request_roles",
     "django.contrib.messages.middleware.MessageMiddleware",
     "security.middleware.SecurityAuditMiddleware",
     "security.middleware.IdleSessionMiddleware",
@@ -97,6 +98,7 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "tickets.context_processors.role",
             ],
         },
     },
@@ -123,6 +125,22 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     _options["connect_timeout"] = int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "5"))
     _statement_timeout_ms = int(float(os.environ.get("DATABASE_STATEMENT_TIMEOUT", "30")) * 1000)
     _options["options"] = f"-c statement_timeout={_statement_timeout_ms}"
+    # Connections are reused through psycopg's pool, at most DATABASE_POOL_MAX_SIZE per process (0, the default
+    # outside scripts/serve and Docker: a new connection per request). Django serves each ASGI request on a thread of
+    # its own, so connections kept per thread (CONN_MAX_AGE) pile up; a pooled one goes back to the pool when its
+    # request ends, whatever the thread. A thread that never ends its connection keeps a pooled one lent for good
+    # (the test run's helper threads do), which is why the pool is the production command's choice. A connection is
+    # checked before it is lent, so one PostgreSQL closed meanwhile is replaced, not handed out.
+    _pool_max_size = int(os.environ.get("DATABASE_POOL_MAX_SIZE", "0"))
+    if _pool_max_size > 0 and not DATABASES["default"].get("CONN_MAX_AGE"):
+        from psycopg_pool import ConnectionPool
+
+        _options["pool"] = {
+            "min_size": min(2, _pool_max_size),
+            "max_size": _pool_max_size,
+            "timeout": float(os.environ.get("DATABASE_CONNECT_TIMEOUT", "5")),
+            "check": ConnectionPool.check_connection,
+        }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -137,6 +155,22 @@ if REDIS_URL:
             },
         }
     }
+    # Sessions are read from Redis, and from the database only when Redis has lost them.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": os.environ.get("HELPDESK_CHANNEL_PREFIX", "helpdesk"),
+            # A hung Redis fails a request in a second instead of holding it; every request shares the process's
+            # connections.
+            "OPTIONS": {
+                "socket_timeout": 1,
+                "socket_connect_timeout": 1,
+                "pool_class": "helpdesk.cache.SharedConnectionPool",
+            },
+        }
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
@@ -253,7 +287,8 @@ HELPDESK_HEALTH_TOKEN = os.environ.get("HELPDESK_HEALTH_TOKEN", "")
 # a resync replays before it sends a fresh snapshot instead.
 HELPDESK_CONSOLE_HEARTBEAT_SECONDS = float(os.environ.get("HELPDESK_CONSOLE_HEARTBEAT_SECONDS", "5"))
 HELPDESK_CONSOLE_RESYNC_LIMIT = int(os.environ.get("HELPDESK_CONSOLE_RESYNC_LIMIT", "1000"))
-# The longest a request waits for the channel layer to take one live message; a slower one is dropped.
+# The longest the channel layer may take to accept one live message (after the response, for a web request); a slower
+# one is dropped.
 HELPDESK_PUBLISH_TIMEOUT_SECONDS = float(os.environ.get("HELPDESK_PUBLISH_TIMEOUT_SECONDS", "0.3"))
 
 # How pages and SMS leave: a dotted path, or one of the short names below.

@@ -70,6 +70,8 @@ def _test_settings(tmp_path, settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    # With REDIS_URL, sessions are cached (cached_db); here in memory, whose expiry follows time-machine's clock.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     # Test accounts need no slow password hashing.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Pages and SMS stay in memory (LocmemBackend.sent); nothing leaves the machine.

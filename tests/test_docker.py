@@ -92,16 +92,18 @@ def test_every_compose_variable_is_documented_in_env_example():
     assert used - documented_variables() == set()
 
 
-def test_image_runs_daphne_as_a_non_root_user():
+def test_image_runs_the_web_server_as_a_non_root_user():
     instructions = dockerfile_instructions()
     assert instructions[0] == ("FROM", "python:3.13-slim")
     users = [rest for keyword, rest in instructions if keyword == "USER"]
     assert users, "the image must switch to a non-root USER"
     assert users[-1].split(":")[0] not in {"root", "0"}
     command = " ".join(rest for keyword, rest in instructions if keyword in {"CMD", "ENTRYPOINT"})
-    assert "daphne" in command
-    assert "0.0.0.0" in command
-    assert "helpdesk.asgi:application" in command
+    assert "scripts/serve" in command
+    environment = " ".join(rest for keyword, rest in instructions if keyword == "ENV")
+    assert "HELPDESK_HOST=0.0.0.0" in environment
+    assert "HELPDESK_PORT=8000" in environment
+    assert "daphne --fd 0 helpdesk.asgi:application" in (DOCKER / "supervisord.conf").read_text()
     healthcheck = next(rest for keyword, rest in instructions if keyword == "HEALTHCHECK")
     assert "docker/healthcheck.py" in healthcheck
 
@@ -189,7 +191,7 @@ def test_build_context_keeps_what_the_image_needs():
         if line.strip() and not line.startswith("#")
     ]
     needed = ["pyproject.toml", "README.md", "manage.py", "helpdesk", "tickets", "escalation", "templates", "locale",
-              "static", "docker/entrypoint.sh", "docker/healthcheck.py"]
+              "static", "docker/entrypoint.sh", "docker/healthcheck.py", "docker/supervisord.conf", "scripts/serve"]
     dropped = [path for path in needed for pattern in patterns if fnmatch.fnmatch(path, pattern)]
     assert dropped == []
     assert {".git", ".venv", ".env"} <= set(patterns)

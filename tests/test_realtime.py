@@ -2,20 +2,29 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import socket
 import threading
 import time
+from urllib.parse import urlencode
 
 import pytest
-from asgiref.sync import async_to_sync
+from asgiref.sync import async_to_sync, sync_to_async
+from asgiref.testing import ApplicationCommunicator
 from channels.layers import channel_layers, get_channel_layer
+from channels.testing import HttpCommunicator
 from django.db import transaction
 
+from helpdesk import realtime
+from helpdesk.asgi import application
 from tests.tickets.test_web_intake import NEW_URL, form_data
 from tickets.console.publish import CONSOLE_GROUP
 from tickets.live.publish import agency_group
 from tickets.models import Ticket, TicketEvent
+from tickets.selectors import event_messages_get
 from tickets.services import ticket_comment
+
+WAIT = 10
 
 IN_MEMORY = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 UNREACHABLE_REDIS = {
@@ -194,3 +203,124 @@ def test_hung_redis_costs_a_web_ticket_at_most_the_publish_timeout(
     assert silent_redis.give_up_after > 2 * settings.HELPDESK_PUBLISH_TIMEOUT_SECONDS + 3
     assert Ticket.objects.filter(subject="Correspondence system rejects logins").count() == 1
     assert "Could not publish ticket event" in caplog.text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_console_message_comes_from_the_objects_the_service_holds(
+    layer_settings, make_ticket, django_capture_on_commit_callbacks, django_assert_num_queries
+):
+    layer = layer_settings(IN_MEMORY)
+    channel = subscribe(layer)
+    with django_capture_on_commit_callbacks() as callbacks:
+        ticket = make_ticket()
+    with django_assert_num_queries(0):
+        for callback in callbacks:
+            callback()
+    message = async_to_sync(layer.receive)(channel)
+    # What a console gets live is what it would get when it resyncs from the event table.
+    (replayed,) = event_messages_get(event_ids=[ticket.last_event_id])
+    assert message == {"type": "ticket.event", **replayed}
+
+
+def recording_app(log: list, view):
+    """An HTTP application that runs `view` on a worker thread, as Django runs a sync view, then answers 200."""
+
+    async def app(scope, receive, send):
+        await sync_to_async(view)()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        log.append("response sent")
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    return app
+
+
+async def test_a_request_publishes_after_its_response_on_the_event_loop(layer_settings, monkeypatch):
+    layer = layer_settings(IN_MEMORY)
+    channel = await layer.new_channel()
+    await layer.group_add(CONSOLE_GROUP, channel)
+    log: list = []
+
+    def forbidden_async_to_sync(*args, **kwargs):
+        raise AssertionError("a request thread ran async_to_sync")
+
+    monkeypatch.setattr(realtime, "async_to_sync", forbidden_async_to_sync)
+    sending = layer.group_send
+
+    async def group_send(group, message):
+        log.append(f"published {message['n']}")
+        await sending(group, message)
+
+    monkeypatch.setattr(layer, "group_send", group_send)
+
+    def view():
+        realtime.group_send(CONSOLE_GROUP, {"type": "ticket.event", "n": 1})
+        realtime.group_send_many(CONSOLE_GROUP, [{"type": "ticket.event", "n": 2}], what="two")
+
+    communicator = ApplicationCommunicator(
+        realtime.PublishAfterResponse(recording_app(log, view)), {"type": "http", "path": "/", "headers": []}
+    )
+    await communicator.send_input({"type": "http.request", "body": b""})
+    await communicator.wait(timeout=WAIT)
+    assert log == ["response sent", "published 1", "published 2"]
+    assert [(await layer.receive(channel))["n"] for _ in range(2)] == [1, 2]
+
+
+async def test_a_hung_layer_after_the_response_is_given_up_after_the_publish_timeout(
+    layer_settings, silent_redis, settings, caplog
+):
+    settings.HELPDESK_PUBLISH_TIMEOUT_SECONDS = 0.2
+    layer_settings(silent_redis.layers)
+    log: list = []
+    communicator = ApplicationCommunicator(
+        realtime.PublishAfterResponse(
+            recording_app(log, lambda: realtime.group_send(CONSOLE_GROUP, {"type": "ticket.event"}, what="it"))
+        ),
+        {"type": "http", "path": "/", "headers": []},
+    )
+    started = time.monotonic()
+    with caplog.at_level(logging.WARNING, logger="helpdesk.realtime"):
+        await communicator.send_input({"type": "http.request", "body": b""})
+        await communicator.wait(timeout=WAIT)
+    assert log == ["response sent"]
+    assert time.monotonic() - started < settings.HELPDESK_PUBLISH_TIMEOUT_SECONDS + 2
+    assert "Could not publish it to the channel layer within 0.2 s" in caplog.text
+
+
+def cookie_header(cookies) -> tuple[bytes, bytes]:
+    return b"cookie", "; ".join(f"{name}={morsel.value}" for name, morsel in cookies.items()).encode()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_ticket_posted_through_the_asgi_application_reaches_the_console_after_the_redirect(
+    layer_settings, client, staff, service
+):
+    layer = layer_settings(IN_MEMORY)
+    channel = await layer.new_channel()
+    await layer.group_add(CONSOLE_GROUP, channel)
+    await sync_to_async(client.force_login)(staff)
+    headers = [(b"host", b"127.0.0.1"), cookie_header(client.cookies)]
+    form = HttpCommunicator(application, "GET", NEW_URL, headers=headers)
+    page = await form.get_response(timeout=WAIT)
+    assert page["status"] == 200
+    token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page["body"]).group(1)
+    csrf_cookie = next(
+        value.split(b";")[0] for name, value in page["headers"] if name == b"Set-Cookie" and b"csrftoken" in value
+    )
+    body = urlencode({**form_data(service), "csrfmiddlewaretoken": token.decode()}).encode()
+    post = HttpCommunicator(
+        application,
+        "POST",
+        NEW_URL,
+        body=body,
+        headers=[
+            (b"host", b"127.0.0.1"),
+            (b"content-type", b"application/x-www-form-urlencoded"),
+            (b"cookie", cookie_header(client.cookies)[1] + b"; " + csrf_cookie),
+        ],
+    )
+    response = await post.get_response(timeout=WAIT)
+    assert response["status"] == 302
+    number = int(re.search(rb"/tickets/(\d+)/", dict(response["headers"])[b"Location"]).group(1))
+    message = await asyncio.wait_for(layer.receive(channel), timeout=WAIT)
+    assert (message["type"], message["event"]["kind"]) == ("ticket.event", "opened")
+    assert message["ticket"]["number"] == number

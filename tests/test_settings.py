@@ -18,7 +18,10 @@ from helpdesk.settings import SQLITE_OPTIONS
 ROOT = Path(__file__).resolve().parent.parent
 PRINT_SETTINGS = (
     "import json, helpdesk.settings as s; "
-    "print(json.dumps({'layers': s.CHANNEL_LAYERS, 'debug': s.DEBUG, 'engine': s.DATABASES['default']['ENGINE']}))"
+    "print(json.dumps({'layers': s.CHANNEL_LAYERS, 'debug': s.DEBUG, 'engine': s.DATABASES['default']['ENGINE'], "
+    "'sessions': getattr(s, 'SESSION_ENGINE', 'django.contrib.sessions.backends.db'), "
+    "'caches': getattr(s, 'CACHES', None), "
+    "'pool': {k: v for k, v in s.DATABASES['default'].get('OPTIONS', {}).get('pool', {}).items() if k != 'check'}}))"
 )
 
 
@@ -54,6 +57,9 @@ def test_redis_url_selects_the_redis_pubsub_layer_without_socket_timeout():
     assert layer["BACKEND"] == "channels_redis.pubsub.RedisPubSubChannelLayer"
     assert layer["CONFIG"]["hosts"] == [{"address": "redis://cache.internal:6379/2", "socket_timeout": None}]
     assert layer["CONFIG"]["prefix"] == "hd1"
+    # Sessions are read from the same Redis, and from the database only when it lost them.
+    assert values["sessions"] == "django.contrib.sessions.backends.cached_db"
+    assert values["caches"]["default"]["LOCATION"] == "redis://cache.internal:6379/2"
 
 
 def test_without_redis_url_the_layer_is_in_process():
@@ -61,6 +67,17 @@ def test_without_redis_url_the_layer_is_in_process():
     assert values["layers"] == {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     assert values["engine"] == "django.db.backends.sqlite3"
     assert values["debug"] is False
+    assert values["sessions"] == "django.contrib.sessions.backends.db"
+    assert values["pool"] == {}
+
+
+def test_postgresql_connections_are_pooled_when_asked():
+    url = {"DJANGO_SECRET_KEY": "k", "DATABASE_URL": "postgres://u:p@db.internal:5432/helpdesk"}
+    assert loaded({**url, "DATABASE_POOL_MAX_SIZE": "4"})["pool"]["max_size"] == 4
+    assert loaded({**url, "DATABASE_POOL_MAX_SIZE": "0"})["pool"] == {}
+    assert loaded(url)["pool"] == {}
+    # The production command pools unless told otherwise.
+    assert "DATABASE_POOL_MAX_SIZE:-4" in (ROOT / "scripts" / "serve").read_text()
 
 
 def test_missing_secret_key_with_debug_off_refuses_to_start():
@@ -164,3 +181,17 @@ def test_on_the_embedded_sqlite_a_second_writer_waits_for_the_first_instead_of_f
     with connections[sqlite_file].cursor() as cursor:
         cursor.execute("SELECT n FROM counter")
         assert cursor.fetchone() == (2,)
+def test_every_cache_object_of_a_process_shares_its_redis_connections():
+    """Django makes a cache object per request (per context); their sessions must not each connect to Redis."""
+    code = (
+        "import asyncio, django; django.setup(); from django.core.cache import caches; "
+        "from asgiref.sync import sync_to_async; "
+        "cache = lambda: caches['default']; "
+        "objects = [asyncio.run(sync_to_async(cache)()) for _ in range(3)]; "
+        "pools = {id(c._cache.get_client(write=True).connection_pool) for c in objects}; "
+        "print(len({id(c) for c in objects}), len(pools))"
+    )
+    env = {"DJANGO_SECRET_KEY": "k", "REDIS_URL": "redis://127.0.0.1:6379/15"}
+    result = python_in(["-c", code], {**env, "DJANGO_SETTINGS_MODULE": "helpdesk.settings"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["3", "1"]

@@ -181,7 +181,7 @@ def attachments_help_text() -> str:
 class TicketOpenForm(forms.Form):
     service = ServiceChoiceField(
         label=_("Service"),
-        queryset=Service.objects.filter(active=True),
+        queryset=Service.objects.filter(active=True).select_related("team"),
         empty_label=_("Choose the affected service…"),
     )
     impact = forms.TypedChoiceField(

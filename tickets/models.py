@@ -138,7 +138,8 @@ OPEN_STATUSES = (Status.NEW, Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.WAI
 
 
 class TicketNumberCounter(models.Model):
-    """One row holding the last ticket number handed out; incremented under its row lock."""
+    """One row holding the last ticket number handed out on SQLite, incremented under its row lock. PostgreSQL uses
+    the sequence `tickets_ticket_number_seq` instead, which started after this row's number."""
 
     last_number = models.BigIntegerField(default=100000)
 
@@ -205,6 +206,20 @@ class Ticket(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    # The labels straight from the choices' enum: `get_FOO_display` builds a dict of all the choices at each call,
+    # twice a row on a list page.
+    @property
+    def status_label(self) -> str:
+        return str(Status(self.status).label)
+
+    @property
+    def priority_label(self) -> str:
+        return str(Priority(self.priority).label)
+
+    @property
+    def channel_label(self) -> str:
+        return str(Channel(self.channel).label)
 
 
 class AppendOnlyModel(models.Model):

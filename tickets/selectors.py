@@ -2,18 +2,62 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from tickets.models import Agency, Attachment, Comment, Team, Ticket, TicketEvent
+from tickets.models import Agency, AgencyMembership, Attachment, Comment, Team, Ticket, TicketEvent
+
+
+@dataclass(frozen=True)
+class UserRole:
+    technician: bool
+    membership: AgencyMembership | None
+
+
+# The roles already worked out in the current request, by user id (`roles_per_request`); None outside a request, where
+# every question is answered afresh (a worker's or a test's user may change between two questions).
+_request_roles: ContextVar[dict[int, UserRole] | None] = ContextVar("helpdesk_request_roles", default=None)
+
+
+@contextmanager
+def roles_per_request() -> Iterator[None]:
+    """Within this block (a request: `tickets.middleware.request_roles`), `user_role` asks the database once per
+    user."""
+    token = _request_roles.set({})
+    try:
+        yield
+    finally:
+        _request_roles.reset(token)
+
+
+def user_role(user: User | AnonymousUser) -> UserRole:
+    """Whether the user is a technician, and their agency membership with its agency, in one query (once per request
+    within `roles_per_request`). The membership is also left on `user.agency_membership`."""
+    if not user.is_authenticated:
+        return UserRole(technician=False, membership=None)
+    known = _request_roles.get()
+    role = known.get(user.pk) if known is not None else None
+    if role is None:
+        row = (
+            User.objects.select_related("agency_membership__agency")
+            .annotate(technician=Exists(Team.members.through.objects.filter(user_id=OuterRef("pk"))))
+            .get(pk=user.pk)
+        )
+        role = UserRole(technician=row.technician and row.is_active, membership=getattr(row, "agency_membership", None))
+        if known is not None:
+            known[user.pk] = role
+    user._state.fields_cache["agency_membership"] = role.membership
+    return role
 
 
 def user_is_technician(user: User | AnonymousUser) -> bool:
-    if not user.is_authenticated or not user.is_active:
-        return False
-    return Team.objects.filter(members=user).exists()
+    return user_role(user).technician
 
 
 def user_has_history(user: User) -> bool:
@@ -27,9 +71,7 @@ def user_has_history(user: User) -> bool:
 
 
 def user_agency(user: User | AnonymousUser) -> Agency | None:
-    if not user.is_authenticated:
-        return None
-    membership = getattr(user, "agency_membership", None)
+    membership = user_role(user).membership
     return membership.agency if membership is not None else None
 
 
@@ -152,11 +194,6 @@ def event_list_since(*, cursor: int, limit: int) -> list[TicketEvent]:
         .select_related(*EVENT_MESSAGE_RELATED)
         .order_by("pk")[:limit]
     )
-
-
-def event_message_get(*, event_id: int) -> dict[str, Any]:
-    event = TicketEvent.objects.select_related(*EVENT_MESSAGE_RELATED).get(pk=event_id)
-    return event_message(event)
 
 
 def event_messages_get(*, event_ids: list[int]) -> list[dict[str, Any]]:

@@ -3,6 +3,7 @@ change and exactly one event, and publishes the event to the live console after 
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import mimetypes
 import re
@@ -53,21 +54,57 @@ from tickets.models import (
     TicketEvent,
     TicketNumberCounter,
 )
-from tickets.selectors import user_agency, user_display_name, user_is_technician, user_ref
+from tickets.selectors import event_message, user_agency, user_display_name, user_is_technician, user_ref
+
+# PostgreSQL hands ticket numbers out from this sequence (migration 0010): no lock is held until commit, so
+# concurrent openers do not queue on one row; a rolled-back opener leaves a gap. SQLite counts in
+# TicketNumberCounter's row, which its one writer at a time serialises anyway.
+TICKET_NUMBER_SEQUENCE = "tickets_ticket_number_seq"
 
 
-def _next_ticket_number() -> int:
-    """Hand out the next ticket number. The counter's row lock is held until the caller's transaction ends, so
-    concurrent openers get distinct numbers; a rolled-back opener gives its number back."""
-    table = connection.ops.quote_name(TicketNumberCounter._meta.db_table)
+def ticket_numbers_take(*, count: int = 1) -> list[int]:
+    """Hand out `count` new ticket numbers, unique and increasing (a rollback may leave gaps)."""
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"SELECT nextval('{TICKET_NUMBER_SEQUENCE}') FROM generate_series(1, %s)", [count])
+            return [row[0] for row in cursor.fetchall()]
+        table = connection.ops.quote_name(TicketNumberCounter._meta.db_table)
         for _attempt in range(2):
-            cursor.execute(f"UPDATE {table} SET last_number = last_number + 1 WHERE id = 1 RETURNING last_number")
+            cursor.execute(
+                f"UPDATE {table} SET last_number = last_number + %s WHERE id = 1 RETURNING last_number", [count]
+            )
             row = cursor.fetchone()
             if row is not None:
-                return row[0]
+                return list(range(row[0] - count + 1, row[0] + 1))
             TicketNumberCounter.objects.get_or_create(pk=1)
     raise RuntimeError("The ticket number counter could not be created.")
+
+
+# What `_lock` selects with the ticket, for the console's message of its event and the notification rules: rows no
+# change of a ticket points elsewhere. Not the assignee: when a concurrent change committed first, PostgreSQL
+# re-reads the locked ticket row but not the rows joined to it, so a joined assignee could be the one before it.
+_LOCK_RELATED = ("agency", "service", "team", "requester")
+# The attribute of a locked ticket that keeps its values as loaded, so that `_record` saves only what changed.
+_LOADED = "_helpdesk_loaded_values"
+
+
+def _remember_loaded(ticket: Ticket) -> None:
+    ticket.__dict__[_LOADED] = {
+        field.attname: copy.deepcopy(getattr(ticket, field.attname))
+        for field in Ticket._meta.concrete_fields
+        if not field.primary_key
+    }
+
+
+def _save_changes(ticket: Ticket) -> None:
+    """Save what changed since the ticket was locked (or created), or every field of a ticket `_lock` did not
+    read."""
+    loaded = ticket.__dict__.pop(_LOADED, None)
+    if loaded is None:
+        ticket.save()
+        return
+    changed = {attname for attname, value in loaded.items() if getattr(ticket, attname) != value}
+    ticket.save(update_fields=changed | {"updated_at"})
 
 
 def _record(
@@ -82,7 +119,8 @@ def _record(
     now: dt.datetime,
 ) -> TicketEvent:
     """Write the one event of a change, let the escalation engine schedule, move or cancel the ticket's pages in the
-    same transaction, and schedule the event's broadcast after commit. The caller holds the ticket lock."""
+    same transaction, and schedule the event's broadcast after commit. The caller holds the ticket lock; the ticket
+    comes from `_lock` (or was just created), with what `_LOCK_RELATED` names."""
     event = TicketEvent.objects.create(
         ticket=ticket,
         kind=kind,
@@ -94,12 +132,16 @@ def _record(
         created_at=now,
     )
     ticket.last_event_id = event.pk
-    ticket.save()
+    _save_changes(ticket)
     notifications_on_event(ticket=ticket, event=event)
     escalation_on_event(ticket=ticket, event=event)
-    transaction.on_commit(partial(publish.publish_ticket_event, event_id=event.pk))
+    # Shaped now, from the objects at hand (the ticket as this change leaves it), not read again after commit.
+    transaction.on_commit(partial(publish.publish_ticket_event, message=event_message(event)))
     if public:
-        transaction.on_commit(partial(live_publish.publish_agency_event, event_id=event.pk))
+        agency_message = live_publish.agency_event_message(event)
+        transaction.on_commit(
+            partial(live_publish.publish_agency_event, agency_id=ticket.agency_id, message=agency_message)
+        )
     return event
 
 
@@ -122,9 +164,10 @@ def _clean_text(value: str, *, limit: int) -> str:
 def _lock(ticket: Ticket | int, expected_event_id: int | None) -> Ticket:
     """Lock the ticket row and check that the client acted on its newest version."""
     pk = ticket.pk if isinstance(ticket, Ticket) else ticket
-    locked = Ticket.objects.select_for_update().get(pk=pk)
+    locked = Ticket.objects.select_for_update(of=("self",)).select_related(*_LOCK_RELATED).get(pk=pk)
     if expected_event_id is not None and locked.last_event_id != expected_event_id:
         raise StaleTicket()
+    _remember_loaded(locked)
     return locked
 
 
@@ -259,7 +302,7 @@ def ticket_open(
         policy=sla_policy_for(priority=priority, agency_id=agency.pk, service_id=service.pk), opened_at=now
     )
     ticket = Ticket.objects.create(
-        number=_next_ticket_number(),
+        number=ticket_numbers_take()[0],
         agency=agency,
         service=service,
         team=service.team,
@@ -277,6 +320,7 @@ def ticket_open(
         resolution_due_at=clock.resolution_due_at,
         resolution_warning_at=clock.resolution_warning_at,
     )
+    _remember_loaded(ticket)
     names = [_attachment_save(ticket=ticket, upload=upload, user=requester, now=now).name for upload in attachments]
     _record(
         ticket,

@@ -11,7 +11,7 @@ from tests.escalation.conftest import MINUTE, T0, fire_due
 from tickets.console.queue import console_snapshot
 from tickets.console.selectors import console_me
 from tickets.models import Level, Ticket
-from tickets.selectors import event_message_get, ticket_row
+from tickets.selectors import event_messages_get, ticket_row
 from tickets.services import ticket_acknowledge
 
 pytestmark = pytest.mark.django_db
@@ -43,7 +43,7 @@ def test_the_queue_row_and_the_live_event_carry_the_page(make_ticket, chain, ali
     )
     assert snapshot_row(alice, ticket.number) == contract_row(ticket.number)
     latest = Ticket.objects.get(pk=ticket.pk).last_event_id
-    assert event_message_get(event_id=latest)["ticket"]["paging"] == paging
+    assert event_messages_get(event_ids=[latest])[0]["ticket"]["paging"] == paging
 
     ticket_acknowledge(ticket=ticket, actor=alice, now=T0 + MINUTE)
     row = snapshot_row(alice, ticket.number)

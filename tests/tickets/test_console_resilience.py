@@ -20,7 +20,7 @@ from channels.testing import WebsocketCommunicator
 from tests.factories import ServiceFactory, TeamFactory, technician_of
 from tests.tickets.test_console_socket import ConsoleView, database_queue, receive, technician_socket
 from tickets.console import publish as console_publish
-from tickets.models import Ticket, TicketEvent
+from tickets.models import Ticket
 from tickets.services import ticket_claim
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -158,13 +158,12 @@ async def test_dropped_messages_are_made_good_by_heartbeats(technician, make_tic
     publish = console_publish.publish_ticket_event
     dropped: list[int] = []
 
-    def lossy_publish(*, event_id: int) -> None:
+    def lossy_publish(*, message: dict) -> None:
         # Lose the claim (a message in the middle of the stream) and the last ticket opened (the end of it).
-        kind, subject = TicketEvent.objects.values_list("kind", "ticket__subject").get(pk=event_id)
-        if kind == "assigned" or subject == "Last one":
-            dropped.append(event_id)
+        if message["event"]["kind"] == "assigned" or message["ticket"]["subject"] == "Last one":
+            dropped.append(message["cursor"])
             return
-        publish(event_id=event_id)
+        publish(message=message)
 
     monkeypatch.setattr(console_publish, "publish_ticket_event", lossy_publish)
     communicator, snapshot = await technician_socket(technician)
@@ -196,11 +195,11 @@ async def test_server_resends_an_event_the_socket_never_received(technician, mak
     publish = console_publish.publish_ticket_event
     lost: list[int] = []
 
-    def lossy_publish(*, event_id: int) -> None:
+    def lossy_publish(*, message: dict) -> None:
         if not lost:
-            lost.append(event_id)
+            lost.append(message["cursor"])
             return
-        publish(event_id=event_id)
+        publish(message=message)
 
     monkeypatch.setattr(console_publish, "publish_ticket_event", lossy_publish)
     communicator, _snapshot = await technician_socket(technician)

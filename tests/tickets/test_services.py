@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import translation
 
 from escalation.models import BusinessCalendar, SlaPolicy
@@ -429,3 +429,35 @@ def test_the_first_response_records_the_clock_it_met(make_ticket, technician):
         "responded_at": utc(opened + dt.timedelta(minutes=7)),
     }
     assert ticket.response_due_at > opened
+@pytest.mark.django_db(transaction=True)
+def test_an_opener_does_not_wait_for_another_openers_transaction(service, staff):
+    """The number comes from a sequence: an opener whose transaction is still open (writing its attachments, say)
+    holds no lock that another opener must wait for."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the sequence is PostgreSQL's")
+    holding = threading.Event()
+    release = threading.Event()
+    first: list[int] = []
+
+    def slow_opener() -> None:
+        try:
+            with transaction.atomic():
+                first.append(ticket_open(service=service, requester=staff, subject="Slow", impact=2, urgency=2).number)
+                holding.set()
+                release.wait(30)
+        finally:
+            holding.set()
+            connection.close()
+
+    thread = threading.Thread(target=slow_opener)
+    thread.start()
+    try:
+        assert holding.wait(30)
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '2s'")
+            second = ticket_open(service=service, requester=staff, subject="Quick", impact=2, urgency=2)
+    finally:
+        release.set()
+        thread.join()
+    assert second.number > first[0]

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from helpdesk import realtime
-from tickets.selectors import event_message_get, event_messages_get
+from tickets.selectors import event_messages_get
 
 CONSOLE_GROUP = "console"
 
@@ -23,10 +23,10 @@ def console_user_group(user_id: int) -> str:
     return f"console.user.{user_id}"
 
 
-def publish_ticket_event(*, event_id: int) -> None:
-    """Broadcast one committed ticket event to every connected technician console."""
-    message = {"type": "ticket.event", **event_message_get(event_id=event_id)}
-    realtime.group_send(CONSOLE_GROUP, message, what=f"ticket event {event_id}")
+def publish_ticket_event(*, message: dict[str, Any]) -> None:
+    """Broadcast one committed ticket event (`message` from `tickets.selectors.event_message`) to every connected
+    technician console."""
+    realtime.group_send(CONSOLE_GROUP, {"type": "ticket.event", **message}, what=f"ticket event {message['cursor']}")
 
 
 def publish_ticket_events(*, event_ids: list[int]) -> None:

@@ -16,10 +16,9 @@ def agency_event_message(event: TicketEvent) -> dict:
     return {"cursor": event.pk, "ticket": event.ticket.number, "kind": event.kind}
 
 
-def publish_agency_event(*, event_id: int) -> None:
-    """Tell the agency's open pages that one of its tickets changed. Internal events never leave."""
-    event = TicketEvent.objects.select_related("ticket").filter(pk=event_id, public=True).first()
-    if event is None:
-        return
-    message = {"type": "agency.event", **agency_event_message(event)}
-    realtime.group_send(agency_group(event.ticket.agency_id), message, what=f"agency event {event_id}")
+def publish_agency_event(*, agency_id: int, message: dict) -> None:
+    """Tell the agency's open pages that one of its tickets changed (`message` from `agency_event_message`). Only
+    public events are published here; internal events never leave."""
+    realtime.group_send(
+        agency_group(agency_id), {"type": "agency.event", **message}, what=f"agency event {message['cursor']}"
+    )

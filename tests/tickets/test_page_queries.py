@@ -1,0 +1,97 @@
+"""What the pages agency staff meet first ask the database: each question once, the list without counting every
+ticket of the agency. The limits are the issue's targets (sessions come from the cache, as with Redis)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from tests.tickets.test_web_intake import NEW_URL, form_data
+from tickets.models import Ticket
+from tickets.services import ticket_comment, ticket_numbers_take
+
+
+@pytest.fixture(autouse=True)
+def _sessions_in_the_cache(settings):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
+
+@pytest.fixture
+def logged_in(client, staff):
+    client.force_login(staff)
+    client.get("/tickets/")  # the session is in the cache from now on
+    return client
+
+
+@pytest.mark.django_db
+def test_the_form_asks_at_most_four_questions(logged_in, service, django_assert_max_num_queries):
+    with django_assert_max_num_queries(4):
+        response = logged_in.get(NEW_URL)
+    assert response.status_code == 200
+    assert service.name_en in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_list_asks_at_most_six_questions(logged_in, make_ticket, django_assert_max_num_queries):
+    for n in range(30):
+        make_ticket(subject=f"Outage {n}")
+    with django_assert_max_num_queries(6):
+        response = logged_in.get("/tickets/")
+    page = response.content.decode()
+    assert "Outage 29" in page
+    assert "30 tickets" in page
+    assert "Page 1 of 2" in page
+
+
+@pytest.mark.django_db
+def test_the_ticket_page_asks_at_most_eight_questions(
+    logged_in, staff, make_ticket, technician, django_assert_max_num_queries
+):
+    ticket = make_ticket(subject="VPN tunnel drops")
+    ticket_comment(ticket=ticket, author=technician, body="Looking at the tunnel now.")
+    ticket_comment(ticket=ticket, author=staff, body="Thank you.")
+    with django_assert_max_num_queries(8):
+        response = logged_in.get(f"/tickets/{ticket.number}/")
+    page = response.content.decode()
+    assert "Looking at the tunnel now." in page
+    assert "Thank you." in page
+
+
+@pytest.mark.django_db
+def test_opening_a_ticket_saves_only_what_changed(logged_in, service, django_assert_max_num_queries):
+    with django_assert_max_num_queries(26) as captured:
+        response = logged_in.post(NEW_URL, form_data(service))
+    assert response.status_code == 302
+    updates = [query["sql"] for query in captured.captured_queries if query["sql"].startswith("UPDATE")]
+    ticket_updates = [sql for sql in updates if '"tickets_ticket"' in sql.split("SET")[0]]
+    assert len(ticket_updates) == 1
+    assert ticket_updates[0].split("SET")[1].split("WHERE")[0].count("=") == 2  # last_event_id, updated_at
+
+
+@pytest.mark.django_db
+def test_a_long_list_is_paged_without_counting_every_ticket(logged_in, staff, service, make_ticket):
+    agency = staff.agency_membership.agency
+    now = dt.datetime(2026, 11, 1, 9, 0, tzinfo=dt.UTC)
+    Ticket.objects.bulk_create(
+        Ticket(
+            number=number,
+            agency=agency,
+            service=service,
+            team=service.team,
+            subject=f"Printer {n}",
+            priority=3,
+            opened_at=now + dt.timedelta(minutes=n),
+        )
+        for n, number in enumerate(ticket_numbers_take(count=1001))
+    )
+    first = logged_in.get("/tickets/").content.decode()
+    assert "More than 1000 tickets" in first
+    assert "Page 1<" in first
+    assert 'rel="next"' in first
+    last = logged_in.get("/tickets/?page=41").content.decode()
+    assert "Printer 0<" in last
+    assert "1001 tickets" in last
+    assert "Page 41 of 41" in last
+    assert 'rel="next"' not in last
