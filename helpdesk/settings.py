@@ -161,6 +161,8 @@ LOGOUT_REDIRECT_URL = "login"
 LANGUAGE_CODE = "en"
 LANGUAGES = [("ar", _("Arabic")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Numbers, sizes and dates as each language writes them (helpdesk/formats/<language>/formats.py).
+FORMAT_MODULE_PATH = ["helpdesk.formats"]
 USE_I18N = True
 TIME_ZONE = "Asia/Qatar"
 USE_TZ = True

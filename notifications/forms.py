@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from escalation.models import ContactProfile
 from notifications.rules import EMAIL, NONE, SMS, Kind
 from tickets.phones import phone_e164
+from tickets.selectors import user_display_name
 
 CHANNEL_CHOICES = [(EMAIL, _("E-mail")), (SMS, _("SMS")), (NONE, _("None"))]
 
@@ -62,7 +63,7 @@ class PreferenceForm(forms.Form):
 
 class ColleagueField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
-        return obj.get_full_name() or obj.get_username()
+        return user_display_name(obj)
 
 
 class WatcherForm(forms.Form):

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.utils import translation
 
 from hotline.backends import LocmemBackend
 from tests.factories import AgencyFactory, ServiceFactory, TeamFactory, staff_of, technician_of
@@ -47,6 +48,15 @@ def _test_settings(tmp_path, settings):
     # Pages and SMS stay in memory (LocmemBackend.sent); nothing leaves the machine.
     settings.HELPDESK_PHONE_BACKEND = "hotline.backends.LocmemBackend"
     LocmemBackend.reset()
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language: a request in Arabic leaves Arabic active in its thread
+    (LocaleMiddleware activates the request's language and nothing deactivates it)."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture

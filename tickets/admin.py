@@ -18,6 +18,7 @@ from tickets.forms import normalize_phone
 from tickets.models import (
     Agency,
     AgencyMembership,
+    ArabicName,
     Attachment,
     Comment,
     ConsolePresence,
@@ -122,6 +123,14 @@ class AgencyMembershipAdmin(admin.ModelAdmin):
     list_select_related = ["user", "agency"]
     search_fields = ["user__username", "user__first_name", "user__last_name", "agency__code", "agency__name_en"]
     autocomplete_fields = ["user", "agency"]
+
+
+@admin.register(ArabicName)
+class ArabicNameAdmin(admin.ModelAdmin):
+    list_display = ["user", "name"]
+    list_select_related = ["user"]
+    search_fields = ["name", "user__username", "user__first_name", "user__last_name"]
+    autocomplete_fields = ["user"]
 
 
 @admin.register(Team)

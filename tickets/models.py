@@ -71,6 +71,22 @@ class AgencyMembership(models.Model):
         return f"{self.user} @ {self.agency.code}"
 
 
+class ArabicName(models.Model):
+    """A person's name in Arabic, shown on Arabic pages; the account's first and last name are the English one."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="arabic_name", verbose_name=_("user")
+    )
+    name = models.CharField(_("name (Arabic)"), max_length=150)
+
+    class Meta:
+        verbose_name = _("Arabic name")
+        verbose_name_plural = _("Arabic names")
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Team(BilingualName):
     """A team of technicians. Membership of any team makes a user a technician."""
 

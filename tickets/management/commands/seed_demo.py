@@ -21,7 +21,7 @@ from django.utils import timezone
 from escalation.models import ContactProfile, EscalationChain, EscalationStep, Layer, Rotation, RotationMember, Target
 from escalation.policies import sla_defaults_ensure
 from tickets import services
-from tickets.models import Agency, AgencyMembership, Channel, Level, Service, Team, Ticket
+from tickets.models import Agency, AgencyMembership, ArabicName, Channel, Level, Service, Team, Ticket
 
 DEMO_PASSWORD = "helpdesk-demo-2026"  # noqa: S105 (demo accounts only; seeding refuses to run in production)
 
@@ -110,6 +110,25 @@ USERS = [
     DemoUser("mm.it", "Jassim", "Al-Hajri", "agency IT staff", agency="mm", phone="+97444002005"),
     DemoUser("hmc.it", "Reem", "Al-Ansari", "agency IT staff", agency="hmc", phone="+97444002006"),
 ]
+
+# How Arabic pages name the demo accounts.
+DEMO_ARABIC_NAMES = {
+    "manager": "نورة الكواري",
+    "tech.network": "أحمد المري",
+    "tech.cloud": "فاطمة السليطي",
+    "tech.collab": "خالد النعيمي",
+    "tech.identity": "مريم آل ثاني",
+    "tech.network2": "يوسف الخليفي",
+    "tech.cloud2": "حصة المسند",
+    "tech.collab2": "عبدالله الجابر",
+    "tech.identity2": "نوف العطية",
+    "moi.it": "حمد الكعبي",
+    "moph.it": "عائشة المهندي",
+    "moehe.it": "سعد الدوسري",
+    "moci.it": "لطيفة العمادي",
+    "mm.it": "جاسم الهاجري",
+    "hmc.it": "ريم الأنصاري",
+}
 
 # Made-up Qatar mobile numbers and the language each person is paged in.
 DEMO_CONTACTS = {
@@ -287,6 +306,9 @@ class Command(BaseCommand):
         for demo in USERS:
             users[demo.username], new = self.user_get_or_create(demo, password=password)
             created["accounts"] += new
+            ArabicName.objects.get_or_create(
+                user=users[demo.username], defaults={"name": DEMO_ARABIC_NAMES[demo.username]}
+            )
             if demo.team:
                 teams[demo.team].members.add(users[demo.username])
             if demo.agency:
