@@ -31,6 +31,9 @@ def env_list(name: str, default: str) -> list[str]:
 
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
+# A demonstration install: `seed_demo` may load the demo accounts, whose password is public. Independent of DEBUG, so
+# a demo shows the product's own error pages.
+HELPDESK_DEMO = env_bool("HELPDESK_DEMO", False)
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY:

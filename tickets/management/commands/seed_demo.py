@@ -2,7 +2,8 @@
 
 Idempotent: every record is looked up by its natural key (code, username, requester and subject) and only created
 when missing, so a second run changes nothing. Tickets are opened and moved through tickets.services, so each one has
-its events. The accounts share one demo password: the command refuses to run with DEBUG off unless --force is given.
+its events. The accounts share one demo password: the command refuses to run unless
+HELPDESK_DEMO is on or --force is given.
 """
 
 from __future__ import annotations
@@ -249,11 +250,11 @@ def _user_argument(name: str) -> bool:
 
 
 class Command(BaseCommand):
-    help = "Load demo agencies, services, teams, accounts and tickets (demo password; refuses to run with DEBUG off)."
+    help = "Load demo agencies, services, teams, accounts and tickets (public password; needs HELPDESK_DEMO=1)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
-            "--force", action="store_true", help="Seed even with DEBUG off (never on a production database)."
+            "--force", action="store_true", help="Seed even with HELPDESK_DEMO off (never on a production database)."
         )
         parser.add_argument(
             "--password", default=DEMO_PASSWORD, help="Password for demo accounts created by this run."
@@ -262,9 +263,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, force: bool, password: str, **options: Any) -> None:
         if not password:
             raise CommandError("The demo password must not be empty.")
-        if not settings.DEBUG and not force:
+        if not settings.HELPDESK_DEMO and not force:
             raise CommandError(
-                "Refusing to load demo accounts with DJANGO_DEBUG off: their password is public. "
+                "Refusing to load demo accounts with HELPDESK_DEMO off: their password is public. "
                 "Use --force only on a throwaway database."
             )
         with transaction.atomic():
