@@ -113,6 +113,12 @@ class TeamMembershipInline(admin.TabularInline):
     verbose_name = _("team membership")
     verbose_name_plural = _("team memberships")
 
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # The through model Django makes for Team.members names its columns in English only.
+        if db_field.name == "team":
+            kwargs["label"] = _("team")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
 
 class AgencyAdminForm(forms.ModelForm):
     """Sets the hotline PIN without ever showing it: the field is write-only and the PIN is stored hashed."""

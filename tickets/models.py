@@ -156,7 +156,11 @@ OPEN_STATUSES = (Status.NEW, Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.WAI
 class TicketNumberCounter(models.Model):
     """One row holding the last ticket number handed out; incremented under its row lock."""
 
-    last_number = models.BigIntegerField(default=100000)
+    last_number = models.BigIntegerField(_("last number"), default=100000)
+
+    class Meta:
+        verbose_name = _("ticket number counter")
+        verbose_name_plural = _("ticket number counters")
 
 
 class Ticket(models.Model):
