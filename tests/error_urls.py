@@ -1,7 +1,8 @@
-"""The project's URLs plus one view that fails, to see the server error page."""
+"""The project's URLs plus a view that fails and one that is sent a forged request, to see the error pages."""
 
 from __future__ import annotations
 
+from django.core.exceptions import SuspiciousOperation
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
 
@@ -12,4 +13,8 @@ def broken(request: HttpRequest) -> HttpResponse:
     raise RuntimeError("a bug")
 
 
-urlpatterns = [path("broken/", broken), *project_urlpatterns]
+def suspicious(request: HttpRequest) -> HttpResponse:
+    raise SuspiciousOperation("a forged request")
+
+
+urlpatterns = [path("broken/", broken), path("suspicious/", suspicious), *project_urlpatterns]

@@ -85,3 +85,16 @@ def test_an_unknown_address_with_debug_off_is_the_products_404_page(client, sett
     response = client.get("/no/such/page/")
     assert response.status_code == 404
     assert f"<h1>{heading}</h1>" in response.content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.urls("tests.error_urls")
+@pytest.mark.parametrize(
+    ("language", "heading"), [("en", "This request was not understood"), ("ar", "تعذّر فهم هذا الطلب")]
+)
+def test_a_bad_request_is_the_products_own_400_page(client, settings, language, heading):
+    settings.DEBUG = False
+    client.cookies["django_language"] = language
+    response = client.get("/suspicious/")
+    assert response.status_code == 400
+    assert f"<h1>{heading}</h1>" in response.content.decode()
