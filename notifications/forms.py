@@ -25,6 +25,7 @@ class PreferenceForm(forms.Form):
         label=_("Mobile number"),
         required=False,
         max_length=32,
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel", "dir": "ltr"}),
         help_text=_("For SMS notifications, e.g. 5512 3456 or +974 5512 3456."),
     )
     sms_for_urgent = forms.BooleanField(

@@ -14,7 +14,7 @@ from django.utils import translation
 
 from tests.factories import ServiceFactory
 from tickets.models import ArabicName
-from tickets.phones import phone_display
+from tickets.phones import phone_display, phone_e164
 from tickets.selectors import user_display_name
 from tickets.services import ticket_claim
 
@@ -139,3 +139,16 @@ def test_the_event_log_records_the_accounts_own_name_whatever_the_writers_langua
         ticket_claim(ticket=ticket, technician=technician)
     event = ticket.events.order_by("-id").first()
     assert event.after["assignee"] == {"id": technician.pk, "name": "Khalid Al-Naimi"}
+
+
+@pytest.mark.django_db
+def test_phone_examples_in_arabic_texts_are_isolated_left_to_right(client, staff):
+    """A number inside an Arabic sentence is wrapped in LEFT-TO-RIGHT ISOLATE ... POP DIRECTIONAL ISOLATE, so it
+    never shows as "0000 4400 974+"."""
+    form = page_in(client, staff, "/tickets/new/", "ar")
+    assert "مثل \u2066+974 4400 0000\u2069." in form
+    settings_page = page_in(client, staff, "/settings/", "ar")
+    assert "\u2066+974 5512 3456\u2069" in settings_page
+    assert 'type="tel"' in settings_page and 'dir="ltr"' in settings_page
+    with translation.override("ar"), pytest.raises(ValueError, match="\u2066\\+974 4412 3456\u2069"):
+        phone_e164("12")
