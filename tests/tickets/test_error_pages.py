@@ -78,23 +78,21 @@ def test_an_expired_form_is_the_products_own_403_page(settings, staff, language,
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("language", "heading"), [("en", "Not found"), ("ar", "غير موجود")])
-def test_an_unknown_address_with_debug_off_is_the_products_404_page(client, settings, language, heading):
-    settings.DEBUG = False
-    client.cookies["django_language"] = language
-    response = client.get("/no/such/page/")
-    assert response.status_code == 404
-    assert f"<h1>{heading}</h1>" in response.content.decode()
-
-
-@pytest.mark.django_db
 @pytest.mark.urls("tests.error_urls")
 @pytest.mark.parametrize(
-    ("language", "heading"), [("en", "This request was not understood"), ("ar", "تعذّر فهم هذا الطلب")]
+    ("path", "status", "language", "heading"),
+    [
+        ("/no/such/page/", 404, "en", "Not found"),
+        ("/no/such/page/", 404, "ar", "غير موجود"),
+        ("/suspicious/", 400, "en", "This request was not understood"),
+        ("/suspicious/", 400, "ar", "تعذّر فهم هذا الطلب"),
+    ],
 )
-def test_a_bad_request_is_the_products_own_400_page(client, settings, language, heading):
+def test_with_debug_off_a_wrong_address_or_request_is_the_products_own_page(
+    client, settings, path, status, language, heading
+):
     settings.DEBUG = False
     client.cookies["django_language"] = language
-    response = client.get("/suspicious/")
-    assert response.status_code == 400
+    response = client.get(path)
+    assert response.status_code == status
     assert f"<h1>{heading}</h1>" in response.content.decode()
