@@ -76,6 +76,17 @@ class OnCallOverrideAdmin(admin.ModelAdmin):
     fields = ["team", "layer", "user", "starts_at", "ends_at", "reason"]
 
 
+class ContactProfileInline(admin.StackedInline):
+    """How a technician is paged, on the user's own page (the onboarding screen)."""
+
+    model = ContactProfile
+    fields = ["mobile", "language", "page_by_sms", "page_by_voice"]
+    max_num = 1
+    extra = 1
+    can_delete = False
+    verbose_name_plural = _("contact profile")
+
+
 @admin.register(ContactProfile)
 class ContactProfileAdmin(admin.ModelAdmin):
     list_display = ["user", "mobile", "language", "page_by_sms", "page_by_voice"]

@@ -31,7 +31,7 @@ from escalation.selectors import oncall_user
 from escalation.services import due_create, escalation_for, ticket_values, wake_worker
 from tickets.exceptions import NotAllowed
 from tickets.models import Ticket, TicketEvent
-from tickets.selectors import iso_or_none, user_ref
+from tickets.selectors import iso_or_none, user_record
 from tickets.sentences import page_step_label
 from tickets.services import EscalationRecord, ticket_escalation_record_many
 
@@ -189,13 +189,13 @@ class _Firing:
             "trigger": row.trigger,
             **rules.step_label_values(chain, _due(row)),
             "roles": list(decision.targets),
-            "targets": [user_ref(person) for person in people],
+            "targets": [user_record(person) for person in people],
             "channels": list(decision.channels),
             "due_at": iso_or_none(row.due_at),
             "next_at": iso_or_none(next_at),
         }
         if actor is not None:
-            details["requested_by"] = user_ref(actor)
+            details["requested_by"] = user_record(actor)
         self.records.append(EscalationRecord(ticket_id=ticket.pk, kind=decision.kind, details=details, actor=actor))
         self.fired.append(row)
         self.pages.extend(_Page(ticket, person, decision.channels, details) for person in people)

@@ -40,7 +40,7 @@ from hotline.backends import (
 )
 from tickets import services as ticket_services
 from tickets.models import Priority, Ticket, TicketEvent
-from tickets.selectors import iso_or_none, user_ref
+from tickets.selectors import iso_or_none, user_record
 
 logger = logging.getLogger(__name__)
 
@@ -202,7 +202,7 @@ def _attempt_record(*, page: Page, outcome: SendResult | PhoneSendError, now: dt
     details: dict[str, Any] = {
         "page_id": page.pk,
         "channel": page.channel,
-        "recipient": user_ref(page.recipient),
+        "recipient": user_record(page.recipient),
         "to": mask_phone(page.to),
         "step": page.step,
         "attempt": attempt,

@@ -34,7 +34,7 @@ _ALL_CHANNELS = (Page.Channel.CONSOLE.value, Page.Channel.SMS.value, Page.Channe
 
 @dataclass(frozen=True)
 class Person:
-    """A user as the snapshot and the events name them (`tickets.selectors.user_ref`)."""
+    """A user as the snapshot and the events name them (`tickets.selectors.user_record`)."""
 
     id: int
     name: str

@@ -14,7 +14,7 @@ from escalation.models import ContactProfile, Layer, OnCallOverride, Rotation, R
 from escalation.oncall import Cover, RotationSpec, Slot, layer_holder, layer_slots
 from tickets.models import Team
 from tickets.phones import phone_e164
-from tickets.selectors import user_is_technician
+from tickets.selectors import by_name, user_is_technician
 
 _INSTANT = dt.timedelta(microseconds=1)
 LAYER_ORDER = {layer: position for position, layer in enumerate(Layer.values)}
@@ -130,7 +130,7 @@ def oncall_shifts(*, team_id: int, start: dt.datetime, end: dt.datetime) -> list
 def oncall_board(*, at: dt.datetime, days: int = 14, viewer: User | None = None) -> list[TeamOnCall]:
     """Every team with, per layer, who is on call at `at` and the shifts of the next `days` days; the viewer's own
     teams come first."""
-    teams = list(Team.objects.order_by("name_en"))
+    teams = list(by_name(Team.objects.all()))
     if viewer is not None:
         own = set(viewer.teams.values_list("pk", flat=True))
         teams.sort(key=lambda team: team.pk not in own)

@@ -19,7 +19,7 @@ from django.db import connection
 from escalation import rules
 from escalation.models import DueState, EscalationChain, EscalationDue, TicketEscalation, Trigger
 from tickets.models import Ticket, TicketEvent
-from tickets.selectors import user_display_name
+from tickets.selectors import user_record
 
 # The channel the worker LISTENs on.
 NOTIFY_CHANNEL = "helpdesk_escalation"
@@ -50,7 +50,7 @@ def ticket_values(ticket: Ticket) -> rules.TicketValues:
 
 
 def _person(user: User | None) -> rules.Person | None:
-    return rules.Person(id=user.pk, name=user_display_name(user)) if user is not None else None
+    return rules.Person.from_json(user_record(user))
 
 
 def chain_for_team(*, team_id: int) -> rules.Chain:

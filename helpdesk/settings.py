@@ -31,6 +31,9 @@ def env_list(name: str, default: str) -> list[str]:
 
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
+# A demonstration install: `seed_demo` may load the demo accounts, whose password is public. Independent of DEBUG, so
+# a demo shows the product's own error pages.
+HELPDESK_DEMO = env_bool("HELPDESK_DEMO", False)
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY:
@@ -199,6 +202,8 @@ LOGOUT_REDIRECT_URL = "login"
 LANGUAGE_CODE = "en"
 LANGUAGES = [("ar", _("Arabic")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Numbers, sizes and dates as each language writes them (helpdesk/formats/<language>/formats.py).
+FORMAT_MODULE_PATH = ["helpdesk.formats"]
 USE_I18N = True
 TIME_ZONE = "Asia/Qatar"
 USE_TZ = True

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from escalation.models import ContactProfile
 from notifications.rules import EMAIL, NONE, SMS, Kind
 from tickets.phones import phone_e164
+from tickets.selectors import user_display_name
 
 CHANNEL_CHOICES = [(EMAIL, _("E-mail")), (SMS, _("SMS")), (NONE, _("None"))]
 
@@ -24,6 +25,7 @@ class PreferenceForm(forms.Form):
         label=_("Mobile number"),
         required=False,
         max_length=32,
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel", "dir": "ltr"}),
         help_text=_("For SMS notifications, e.g. 5512 3456 or +974 5512 3456."),
     )
     sms_for_urgent = forms.BooleanField(
@@ -64,7 +66,7 @@ class PreferenceForm(forms.Form):
 
 class ColleagueField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
-        return obj.get_full_name() or obj.get_username()
+        return user_display_name(obj)
 
 
 class WatcherForm(forms.Form):

@@ -15,7 +15,7 @@ from tickets.models import AgencyMembership, Ticket, TicketEvent
 
 
 def watcher_list(*, ticket: Ticket) -> QuerySet[Watcher]:
-    return Watcher.objects.filter(ticket=ticket).select_related("user").order_by("created_at", "id")
+    return Watcher.objects.filter(ticket=ticket).select_related("user__arabic_name").order_by("created_at", "id")
 
 
 def watcher_candidates(*, ticket: Ticket) -> QuerySet[User]:
@@ -25,6 +25,7 @@ def watcher_candidates(*, ticket: Ticket) -> QuerySet[User]:
         User.objects.filter(pk__in=members)
         .exclude(pk__in=Watcher.objects.filter(ticket=ticket).values("user_id"))
         .exclude(pk=ticket.requester_id or 0)
+        .select_related("arabic_name")
         .order_by("first_name", "last_name", "username")
     )
 

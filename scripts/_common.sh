@@ -67,3 +67,21 @@ ensure_venv() {
   fi
   (cd "$ROOT" && "$VENV/bin/python" manage.py compilemessages --ignore .venv -v 0)
 }
+
+# The environment of a demo on this machine (scripts/run), each variable only if not already set: DEBUG off, so the
+# product's own error pages show; the demo accounts (HELPDESK_DEMO); cookies over the plain http of the loopback
+# address; the public URL the console socket checks ($1); and a secret key made once per checkout, kept in
+# .secret_key (git ignores it).
+demo_environment() {
+  export DJANGO_DEBUG="${DJANGO_DEBUG:-0}"
+  export HELPDESK_DEMO="${HELPDESK_DEMO:-1}"
+  export DJANGO_SECURE_COOKIES="${DJANGO_SECURE_COOKIES:-0}"
+  export HELPDESK_PUBLIC_URL="${HELPDESK_PUBLIC_URL:-$1}"
+  if [ -z "${DJANGO_SECRET_KEY:-}" ]; then
+    if [ ! -s "$ROOT/.secret_key" ]; then
+      (umask 077 && head -c 48 /dev/urandom | base64 | tr -d '\n=+/' >"$ROOT/.secret_key")
+    fi
+    DJANGO_SECRET_KEY="$(cat "$ROOT/.secret_key")"
+    export DJANGO_SECRET_KEY
+  fi
+}

@@ -1,5 +1,7 @@
-"""Accounts in the admin. Users who have acted on tickets are deactivated, never deleted: the event log names them,
-and must read the same after any admin action. Locked-out logins are unlocked here too."""
+"""Accounts in the admin. A user is onboarded on one screen: the account with its English name, the Arabic name, the
+agency they work for or the technician teams they belong to, and the numbers they are reached on. Users who have acted
+on tickets are deactivated, never deleted: the event log names them, and must read the same after any admin action.
+Locked-out logins are unlocked here too."""
 
 from __future__ import annotations
 
@@ -16,8 +18,9 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from escalation.admin import ContactProfileInline
 from security.models import SecurityEvent
-from tickets.admin import ReadOnlyMixin
+from tickets.admin import ArabicNameInline, ReadOnlyMixin, TeamMembershipInline, UserAgencyMembershipInline
 from tickets.selectors import user_has_history
 
 admin.site.unregister(User)
@@ -26,6 +29,16 @@ admin.site.unregister(User)
 @admin.register(User)
 class HelpdeskUserAdmin(UserAdmin):
     actions = ["deactivate"]
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("username", "first_name", "last_name", "email", "usable_password", "password1", "password2"),
+            },
+        ),
+    )
+    inlines = [ArabicNameInline, UserAgencyMembershipInline, TeamMembershipInline, ContactProfileInline]
 
     def get_actions(
         self, request: HttpRequest, action_location: ActionLocation = ActionLocation.CHANGE_LIST

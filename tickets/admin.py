@@ -1,7 +1,9 @@
-"""Configuration in the Django admin: agencies and their staff, teams, the service catalogue.
+"""Configuration in the Django admin: agencies and their staff, teams, the service catalogue, and the parts of a
+user's onboarding screen that belong to tickets (Arabic name, agency membership, teams).
 
 Tickets and everything recorded on them are read-only here: they change only through tickets.services, so that
-every change writes its event (the audit trail and the live console's replay log).
+every change writes its event (the audit trail and the live console's replay log). Ticket events read as the same
+sentences as the timeline. Internal tables (the number counter, console presence) are for superusers only.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from tickets.forms import normalize_phone
 from tickets.models import (
     Agency,
     AgencyMembership,
+    ArabicName,
     Attachment,
     Comment,
     ConsolePresence,
@@ -27,6 +30,11 @@ from tickets.models import (
     TicketEvent,
     TicketNumberCounter,
 )
+from tickets.sentences import event_sentence
+
+admin.site.site_header = _("Government IT Helpdesk administration")
+admin.site.site_title = _("Government IT Helpdesk")
+admin.site.index_title = _("Configuration and records")
 
 TICKET_REFERENCE = re.compile(r"^\s*(?:HD-?)?(\d+)\s*$", re.IGNORECASE)
 
@@ -43,6 +51,17 @@ class ReadOnlyMixin:
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+
+class SuperuserOnlyMixin:
+    """An internal table: listed and opened only by superusers; a duty manager with every permission does not see
+    it."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return request.user.is_superuser
 
 
 class AgencyMembershipForm(forms.ModelForm):
@@ -62,6 +81,43 @@ class AgencyMembershipInline(admin.TabularInline):
     extra = 0
     autocomplete_fields = ["user"]
     fields = ["user", "phone"]
+
+
+class UserAgencyMembershipInline(admin.StackedInline):
+    """The agency a new or existing user works for, on the user's own page."""
+
+    model = AgencyMembership
+    form = AgencyMembershipForm
+    fields = ["agency", "phone"]
+    autocomplete_fields = ["agency"]
+    max_num = 1
+    extra = 1
+    verbose_name_plural = _("agency staff membership")
+
+
+class ArabicNameInline(admin.StackedInline):
+    model = ArabicName
+    fields = ["name"]
+    max_num = 1
+    extra = 1
+    verbose_name_plural = _("Arabic name")
+
+
+class TeamMembershipInline(admin.TabularInline):
+    """The technician teams a user belongs to (membership of any team makes them a technician)."""
+
+    model = Team.members.through
+    fields = ["team"]
+    autocomplete_fields = ["team"]
+    extra = 1
+    verbose_name = _("team membership")
+    verbose_name_plural = _("team memberships")
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # The through model Django makes for Team.members names its columns in English only.
+        if db_field.name == "team":
+            kwargs["label"] = _("team")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 class AgencyAdminForm(forms.ModelForm):
@@ -124,6 +180,14 @@ class AgencyMembershipAdmin(admin.ModelAdmin):
     autocomplete_fields = ["user", "agency"]
 
 
+@admin.register(ArabicName)
+class ArabicNameAdmin(admin.ModelAdmin):
+    list_display = ["user", "name"]
+    list_select_related = ["user"]
+    search_fields = ["name", "user__username", "user__first_name", "user__last_name"]
+    autocomplete_fields = ["user"]
+
+
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
     list_display = ["code", "name_en", "name_ar", "member_count"]
@@ -160,11 +224,23 @@ class AttachmentInline(ReadOnlyMixin, admin.TabularInline):
     fields = ["created_at", "name", "file", "content_type", "size", "uploaded_by"]
 
 
-class TicketEventInline(ReadOnlyMixin, admin.TabularInline):
+class EventToldMixin:
+    """Shows each event as the timeline tells it (tickets.sentences), not as its raw fields."""
+
+    @admin.display(description=_("what happened"))
+    def told(self, event: TicketEvent) -> str:
+        return event_sentence(event)
+
+
+class TicketEventInline(EventToldMixin, ReadOnlyMixin, admin.TabularInline):
     model = TicketEvent
     extra = 0
-    fields = ["id", "created_at", "kind", "actor", "channel", "public", "before", "after"]
+    fields = ["id", "created_at", "told", "channel", "public"]
+    readonly_fields = ["told"]
     ordering = ["id"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[TicketEvent]:
+        return super().get_queryset(request).select_related("actor__arabic_name")
 
 
 @admin.register(Ticket)
@@ -215,13 +291,14 @@ class TicketAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(TicketEvent)
-class TicketEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ["id", "ticket", "kind", "actor", "channel", "public", "created_at"]
+class TicketEventAdmin(EventToldMixin, ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["id", "ticket", "told", "channel", "public", "created_at"]
     list_filter = ["kind", "channel", "public"]
-    list_select_related = ["ticket", "actor"]
+    list_select_related = ["ticket", "actor__arabic_name"]
     search_fields = ["=ticket__number", "actor__username"]
     date_hierarchy = "created_at"
-    fields = ["id", "ticket", "kind", "actor", "channel", "public", "before", "after", "created_at"]
+    fields = ["id", "ticket", "told", "kind", "actor", "channel", "public", "before", "after", "created_at"]
+    readonly_fields = ["told"]
 
 
 @admin.register(Comment)
@@ -243,13 +320,13 @@ class AttachmentAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(TicketNumberCounter)
-class TicketNumberCounterAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class TicketNumberCounterAdmin(SuperuserOnlyMixin, ReadOnlyMixin, admin.ModelAdmin):
     list_display = ["id", "last_number"]
     fields = ["last_number"]
 
 
 @admin.register(ConsolePresence)
-class ConsolePresenceAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class ConsolePresenceAdmin(SuperuserOnlyMixin, ReadOnlyMixin, admin.ModelAdmin):
     """Who has a console open right now; written by the console sockets' heartbeats."""
 
     list_display = ["user", "ticket_number", "typing", "last_seen", "channel_name"]

@@ -10,6 +10,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from tickets.models import Priority, Service, Status, Ticket
+from tickets.selectors import by_name
 
 _REFERENCE = re.compile(r"(?:HD)?\s*-?\s*(\d{1,18})", re.IGNORECASE)
 
@@ -25,7 +26,7 @@ class TicketFilter(django_filters.FilterSet):
         label=_("Priority"), choices=Priority.choices, empty_label=_("Any priority")
     )
     service = django_filters.ModelChoiceFilter(
-        label=_("Service"), queryset=Service.objects.all(), empty_label=_("Any service")
+        label=_("Service"), queryset=lambda request: by_name(Service.objects.all()), empty_label=_("Any service")
     )
     opened_from = django_filters.DateFilter(
         label=_("Opened from"),

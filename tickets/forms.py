@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import zipfile
 from collections.abc import Callable
 from pathlib import PurePath
@@ -17,9 +18,10 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
 from tickets.exceptions import AgencySuspended
-from tickets.models import Level, Service
+from tickets.lifecycle import PRIORITY_MATRIX
+from tickets.models import Level, Priority, Service
 from tickets.phones import phone_e164
-from tickets.selectors import agency_suspended
+from tickets.selectors import agency_suspended, service_list_active
 
 SNIFF_BYTES = 4096
 GENERIC_CONTENT_TYPES = frozenset({"", "application/octet-stream", "binary/octet-stream"})
@@ -181,7 +183,7 @@ def attachments_help_text() -> str:
 class TicketOpenForm(forms.Form):
     service = ServiceChoiceField(
         label=_("Service"),
-        queryset=Service.objects.filter(active=True).select_related("team"),
+        queryset=Service.objects.none(),
         empty_label=_("Choose the affected service…"),
     )
     impact = forms.TypedChoiceField(
@@ -215,6 +217,21 @@ class TicketOpenForm(forms.Form):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["attachments"].help_text = attachments_help_text()
+        service = self.fields["service"]
+        assert isinstance(service, ServiceChoiceField)
+        service.queryset = service_list_active()
+
+    @staticmethod
+    def priority_preview() -> str:
+        """The priority each impact and urgency give (`tickets.lifecycle.PRIORITY_MATRIX`), as JSON keyed
+        "impact:urgency", for the form to show before it is sent."""
+        return json.dumps(
+            {
+                f"{impact}:{urgency}": {"value": priority, "label": str(Priority(priority).label)}
+                for (impact, urgency), priority in PRIORITY_MATRIX.items()
+            },
+            ensure_ascii=False,
+        )
 
     def clean_contact_phone(self) -> str:
         return normalize_phone(self.cleaned_data["contact_phone"])

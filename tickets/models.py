@@ -71,6 +71,22 @@ class AgencyMembership(models.Model):
         return f"{self.user} @ {self.agency.code}"
 
 
+class ArabicName(models.Model):
+    """A person's name in Arabic, shown on Arabic pages; the account's first and last name are the English one."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="arabic_name", verbose_name=_("user")
+    )
+    name = models.CharField(_("name (Arabic)"), max_length=150)
+
+    class Meta:
+        verbose_name = _("Arabic name")
+        verbose_name_plural = _("Arabic names")
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Team(BilingualName):
     """A team of technicians. Membership of any team makes a user a technician."""
 
@@ -141,7 +157,11 @@ class TicketNumberCounter(models.Model):
     """One row holding the last ticket number handed out on SQLite, incremented under its row lock. PostgreSQL uses
     the sequence `tickets_ticket_number_seq` instead, which started after this row's number."""
 
-    last_number = models.BigIntegerField(default=100000)
+    last_number = models.BigIntegerField(_("last number"), default=100000)
+
+    class Meta:
+        verbose_name = _("ticket number counter")
+        verbose_name_plural = _("ticket number counters")
 
 
 class Ticket(models.Model):

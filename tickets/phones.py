@@ -35,3 +35,13 @@ def phones_match(a: str, b: str) -> bool:
         return phone_e164(a) == phone_e164(b)
     except ValueError:
         return False
+
+
+def phone_display(number: str, *, region: str = "QA") -> str:
+    """A number grouped for reading in its international form (`+974 4412 3456`); anything that does not parse is
+    returned as it is. Pages show it left to right (`dir="ltr"`), whatever the language."""
+    try:
+        parsed = phonenumbers.parse(number, region)
+    except phonenumbers.NumberParseException:
+        return number
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)

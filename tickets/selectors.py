@@ -9,9 +9,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
+from django.db import models
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils.translation import get_language
 
-from tickets.models import Agency, AgencyMembership, Attachment, Comment, Team, Ticket, TicketEvent
+from tickets.models import Agency, AgencyMembership, Attachment, Comment, Service, Team, Ticket, TicketEvent
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,9 @@ def agency_suspended(user: User | AnonymousUser) -> bool:
 
 def ticket_list_for(user: User | AnonymousUser) -> QuerySet[Ticket]:
     """The tickets a user may see: all for a technician, their agency's for agency staff, none for anyone else."""
-    tickets = Ticket.objects.select_related("agency", "service", "team", "assignee", "requester")
+    tickets = Ticket.objects.select_related(
+        "agency", "service", "team", "assignee__arabic_name", "requester__arabic_name"
+    )
     if user_is_technician(user):
         return tickets
     agency = user_agency(user)
@@ -94,7 +98,7 @@ def ticket_list_for(user: User | AnonymousUser) -> QuerySet[Ticket]:
 
 
 def ticket_timeline(*, ticket: Ticket, user: User) -> QuerySet[TicketEvent]:
-    events = ticket.events.select_related("actor").order_by("id")
+    events = ticket.events.select_related("actor__arabic_name").order_by("id")
     return events if user_is_technician(user) else events.filter(public=True)
 
 
@@ -102,13 +106,43 @@ def _names(obj: Any) -> dict[str, Any]:
     return {"code": obj.code, "name_en": obj.name_en, "name_ar": obj.name_ar}
 
 
+def arabic_active() -> bool:
+    return (get_language() or "").startswith("ar")
+
+
 def user_display_name(user: User) -> str:
+    """A person's name in the active language: their Arabic name when Arabic is active and they have one, else the
+    account's full name, else the username. (Select `<user>__arabic_name` with many users: each one read here
+    otherwise costs a query on Arabic pages.)"""
+    if arabic_active():
+        arabic = getattr(user, "arabic_name", None)
+        if arabic is not None and arabic.name:
+            return arabic.name
+    return _account_name(user)
+
+
+def _account_name(user: User) -> str:
     return user.get_full_name() or user.get_username()
 
 
+def by_name[Named: models.Model](queryset: QuerySet[Named]) -> QuerySet[Named]:
+    """Agencies, services or teams sorted by their name in the active language."""
+    return queryset.order_by("name_ar" if arabic_active() else "name_en", "pk")
+
+
+def service_list_active() -> QuerySet[Service]:
+    return by_name(Service.objects.filter(active=True).select_related("team"))
+
+
 def user_ref(user: User | None) -> dict[str, Any] | None:
-    """A user as the event log and the console name them."""
+    """A user as the console names them, in the active language."""
     return {"id": user.pk, "name": user_display_name(user)} if user is not None else None
+
+
+def user_record(user: User | None) -> dict[str, Any] | None:
+    """A user as a ticket event records them: by the account's own name, whichever language the writer's page was
+    in, so that the record reads the same to everyone."""
+    return {"id": user.pk, "name": _account_name(user)} if user is not None else None
 
 
 def iso_or_none(value: Any) -> str | None:
@@ -151,11 +185,11 @@ def ticket_row(ticket: Ticket) -> dict[str, Any]:
 
 # What `event_message` reads besides the event: select it with the event.
 EVENT_MESSAGE_RELATED = (
-    "actor",
+    "actor__arabic_name",
     "ticket__agency",
     "ticket__service",
     "ticket__team",
-    "ticket__assignee",
+    "ticket__assignee__arabic_name",
     "ticket__escalation",
 )
 
@@ -208,7 +242,7 @@ def event_cursor_latest() -> int:
 
 def comment_list_for(*, ticket: Ticket, user: User) -> QuerySet[Comment]:
     """A ticket's comments as a user may read them: technicians see internal notes, agency staff do not."""
-    comments = ticket.comments.select_related("author").order_by("created_at", "id")
+    comments = ticket.comments.select_related("author__arabic_name").order_by("created_at", "id")
     return comments if user_is_technician(user) else comments.filter(internal=False)
 
 

@@ -54,7 +54,7 @@ from tickets.models import (
     TicketEvent,
     TicketNumberCounter,
 )
-from tickets.selectors import event_message, user_agency, user_display_name, user_is_technician, user_ref
+from tickets.selectors import event_message, user_agency, user_display_name, user_is_technician, user_record
 
 # PostgreSQL hands ticket numbers out from this sequence (migration 0010): no lock is held until commit, so
 # concurrent openers do not queue on one row; a rolled-back opener leaves a gap. SQLite counts in
@@ -487,8 +487,8 @@ def ticket_claim(
         raise NotAllowed(_("This ticket is no longer open."))
     if holder is not None and ticket.status not in (Status.NEW, Status.ACKNOWLEDGED):
         raise InvalidInput(_("You already have this ticket."))
-    before: dict[str, Any] = {"assignee": user_ref(ticket.assignee)}
-    after: dict[str, Any] = {"assignee": user_ref(technician)}
+    before: dict[str, Any] = {"assignee": user_record(ticket.assignee)}
+    after: dict[str, Any] = {"assignee": user_record(technician)}
     if ticket.status in (Status.NEW, Status.ACKNOWLEDGED):
         status_before, status_after = _set_status(ticket, Status.IN_PROGRESS, now)
         before.update(status_before)
@@ -519,7 +519,7 @@ def ticket_assign(
         raise NotAllowed(_("This ticket is no longer open."))
     if ticket.assignee_id == (assignee.pk if assignee is not None else None):
         raise InvalidInput(_("The ticket is already assigned that way."))
-    before = {"assignee": user_ref(ticket.assignee)}
+    before = {"assignee": user_record(ticket.assignee)}
     ticket.assignee = assignee
     _record(
         ticket,
@@ -527,7 +527,7 @@ def ticket_assign(
         actor=actor,
         channel=channel,
         before=before,
-        after={"assignee": user_ref(assignee)},
+        after={"assignee": user_record(assignee)},
         now=now,
     )
     return ticket

@@ -4,6 +4,7 @@ a ticket outside `ticket_list_for(user)` is a 404 on every page and action."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
@@ -35,7 +36,7 @@ from tickets.exceptions import (
 )
 from tickets.filters import TicketFilter
 from tickets.forms import CommentForm, TicketActionForm, TicketCancelForm, TicketOpenForm, TicketReopenForm
-from tickets.models import Channel, Comment, Status, Ticket, TicketEvent
+from tickets.models import Attachment, Channel, Comment, Status, Ticket, TicketEvent
 from tickets.selectors import (
     agency_suspended,
     attachment_list_for,
@@ -202,19 +203,37 @@ class TimelineEntry:
     sentence: str
     note: str
     comment: Comment | None
+    attachments: list[Attachment]
 
 
-def _timeline(ticket: Ticket, user: Any, *, technician: bool) -> list[TimelineEntry]:
+def _timeline(ticket: Ticket, user: Any, *, technician: bool, attachments: list[Attachment]) -> list[TimelineEntry]:
+    """The ticket's events told as sentences, each reply with its text and the files sent with it."""
     comments = {comment.pk: comment for comment in comment_list_for(ticket=ticket, user=user)}
-    return [
-        TimelineEntry(
-            event=event,
-            sentence=event_sentence(event),
-            note=event_note(event, technician=technician),
-            comment=comments.get(int((event.after or {}).get("comment_id") or 0)),
+    files: dict[int, list[Attachment]] = defaultdict(list)
+    for attachment in attachments:
+        if attachment.comment_id is not None:
+            files[attachment.comment_id].append(attachment)
+    entries = []
+    for event in ticket_timeline(ticket=ticket, user=user):
+        comment = comments.get(int((event.after or {}).get("comment_id") or 0))
+        entries.append(
+            TimelineEntry(
+                event=event,
+                sentence=event_sentence(event),
+                note=event_note(event, technician=technician),
+                comment=comment,
+                attachments=files.get(comment.pk, []) if comment is not None else [],
+            )
         )
-        for event in ticket_timeline(ticket=ticket, user=user)
-    ]
+    return entries
+
+
+def _question(timeline: list[TimelineEntry]) -> str:
+    """What the support team asked when they put the ticket on hold: the note of the newest move to waiting."""
+    for entry in reversed(timeline):
+        if (entry.event.after or {}).get("status") == Status.WAITING:
+            return entry.note
+    return ""
 
 
 def _render_detail(
@@ -231,10 +250,16 @@ def _render_detail(
     user = request.user
     version = {"version": ticket.last_event_id}
     technician = user_is_technician(user)
+    attachments = list(attachment_list_for(ticket=ticket, user=user))
+    timeline = _timeline(ticket, user, technician=technician, attachments=attachments)
+    waiting_on_you = not technician and ticket.status == Status.WAITING
     context = {
         "ticket": ticket,
-        "timeline": _timeline(ticket, user, technician=technician),
-        "attachments": attachment_list_for(ticket=ticket, user=user),
+        "timeline": timeline,
+        # Files sent with a reply are listed with it; these came with the ticket itself.
+        "attachments": [attachment for attachment in attachments if attachment.comment_id is None],
+        "waiting_on_you": waiting_on_you,
+        "question": _question(timeline) if waiting_on_you else "",
         "is_technician": technician,
         "console_url": CONSOLE_URL,
         "error": error,

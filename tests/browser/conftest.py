@@ -181,3 +181,30 @@ def escalation_worker(daphne_server, tmp_path):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
+
+
+# Where a failed browser test leaves screenshots of its pages (CI keeps the folder as an artifact).
+ARTIFACTS = Path(os.environ.get("HELPDESK_TEST_ARTIFACTS") or settings.BASE_DIR / "test-artifacts")
+_call_failed = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call":
+        item.stash[_call_failed] = report.failed
+    return report
+
+
+@pytest.fixture
+def screenshots_on_failure(request, browser):
+    """A list to put the test's pages in: if the test fails, each is saved as
+    `test-artifacts/<test>-<n>.png` before the browser closes."""
+    pages: list = []
+    yield pages
+    if request.node.stash.get(_call_failed, False):
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        name = "".join(char if char.isalnum() or char in "-_" else "_" for char in request.node.name)
+        for number, page in enumerate(pages):
+            if not page.is_closed():
+                page.screenshot(path=str(ARTIFACTS / f"{name}-{number}.png"), full_page=True)

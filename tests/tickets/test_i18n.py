@@ -72,7 +72,8 @@ def test_form_errors_are_in_arabic(client, staff, service):
     html = response.content.decode()
     assert "لم تُرسل التذكرة" in html
     assert "هذا الحقل مطلوب" in html
-    assert "أدخل رقم هاتف صحيحًا، مثل +974 4412 3456." in html
+    # The example number is isolated left to right inside the Arabic sentence.
+    assert "أدخل رقم هاتف صحيحًا، مثل \u2066+974 4412 3456\u2069." in html
 
 
 @pytest.mark.django_db

@@ -36,8 +36,8 @@ def snapshot() -> dict[str, object]:
 
 @pytest.mark.django_db
 def test_refuses_with_debug_off_unless_forced(settings):
-    settings.DEBUG = False
-    with pytest.raises(CommandError, match="DJANGO_DEBUG off"):
+    settings.HELPDESK_DEMO = False
+    with pytest.raises(CommandError, match="HELPDESK_DEMO off"):
         seed()
     assert not User.objects.exists()
     assert not Ticket.objects.exists()
@@ -48,7 +48,7 @@ def test_refuses_with_debug_off_unless_forced(settings):
 
 @pytest.mark.django_db
 def test_loads_the_catalogue_accounts_and_tickets_through_the_services(settings, client):
-    settings.DEBUG = True
+    settings.HELPDESK_DEMO = True
     output = seed()
 
     assert Agency.objects.get(code="moi").name_ar == "وزارة الداخلية"
@@ -86,7 +86,7 @@ def test_loads_the_catalogue_accounts_and_tickets_through_the_services(settings,
 
 @pytest.mark.django_db
 def test_running_twice_changes_nothing(settings):
-    settings.DEBUG = True
+    settings.HELPDESK_DEMO = True
     seed()
     before = snapshot()
     output = seed()
@@ -96,7 +96,7 @@ def test_running_twice_changes_nothing(settings):
 
 @pytest.mark.django_db
 def test_existing_accounts_keep_their_password(settings, client):
-    settings.DEBUG = True
+    settings.HELPDESK_DEMO = True
     seed()
     staff = User.objects.get(username="moi.it")
     staff.set_password("changed-by-the-user-1")
@@ -108,7 +108,7 @@ def test_existing_accounts_keep_their_password(settings, client):
 
 @pytest.mark.django_db
 def test_restores_the_default_calendars_and_sla_policies_and_says_so(settings):
-    settings.DEBUG = True
+    settings.HELPDESK_DEMO = True
     SlaPolicy.objects.all().delete()
     BusinessCalendar.objects.all().delete()
     output = seed()
@@ -122,7 +122,7 @@ def test_restores_the_default_calendars_and_sla_policies_and_says_so(settings):
 
 @pytest.mark.django_db
 def test_every_team_gets_a_chain_short_enough_to_watch_with_the_manager_as_duty_manager(settings):
-    settings.DEBUG = True
+    settings.HELPDESK_DEMO = True
     output = seed()
     manager = User.objects.get(username="manager")
     chains = EscalationChain.objects.select_related("team", "team_lead", "duty_manager")
@@ -144,7 +144,7 @@ def test_every_team_gets_a_chain_short_enough_to_watch_with_the_manager_as_duty_
 
 @pytest.mark.django_db
 def test_the_demo_p1_is_paged_on_its_teams_chain_when_the_worker_runs(settings):
-    settings.DEBUG = True
+    settings.HELPDESK_DEMO = True
     seed()
     p1 = Ticket.objects.get(subject="Government Network link down at the Al Wakrah health centre")
     call_command("escalation_worker", "--once", stdout=StringIO())

@@ -2,7 +2,8 @@
 
 Idempotent: every record is looked up by its natural key (code, username, requester and subject) and only created
 when missing, so a second run changes nothing. Tickets are opened and moved through tickets.services, so each one has
-its events. The accounts share one demo password: the command refuses to run with DEBUG off unless --force is given.
+its events. The accounts share one demo password: the command refuses to run unless
+HELPDESK_DEMO is on or --force is given.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from django.utils import timezone
 from escalation.models import ContactProfile, EscalationChain, EscalationStep, Layer, Rotation, RotationMember, Target
 from escalation.policies import sla_defaults_ensure
 from tickets import services
-from tickets.models import Agency, AgencyMembership, Channel, Level, Service, Team, Ticket
+from tickets.models import Agency, AgencyMembership, ArabicName, Channel, Level, Service, Team, Ticket
 
 DEMO_PASSWORD = "helpdesk-demo-2026"  # noqa: S105 (demo accounts only; seeding refuses to run in production)
 
@@ -110,6 +111,25 @@ USERS = [
     DemoUser("mm.it", "Jassim", "Al-Hajri", "agency IT staff", agency="mm", phone="+97444002005"),
     DemoUser("hmc.it", "Reem", "Al-Ansari", "agency IT staff", agency="hmc", phone="+97444002006"),
 ]
+
+# How Arabic pages name the demo accounts.
+DEMO_ARABIC_NAMES = {
+    "manager": "نورة الكواري",
+    "tech.network": "أحمد المري",
+    "tech.cloud": "فاطمة السليطي",
+    "tech.collab": "خالد النعيمي",
+    "tech.identity": "مريم آل ثاني",
+    "tech.network2": "يوسف الخليفي",
+    "tech.cloud2": "حصة المسند",
+    "tech.collab2": "عبدالله الجابر",
+    "tech.identity2": "نوف العطية",
+    "moi.it": "حمد الكعبي",
+    "moph.it": "عائشة المهندي",
+    "moehe.it": "سعد الدوسري",
+    "moci.it": "لطيفة العمادي",
+    "mm.it": "جاسم الهاجري",
+    "hmc.it": "ريم الأنصاري",
+}
 
 # Made-up Qatar mobile numbers and the language each person is paged in.
 DEMO_CONTACTS = {
@@ -230,11 +250,11 @@ def _user_argument(name: str) -> bool:
 
 
 class Command(BaseCommand):
-    help = "Load demo agencies, services, teams, accounts and tickets (demo password; refuses to run with DEBUG off)."
+    help = "Load demo agencies, services, teams, accounts and tickets (public password; needs HELPDESK_DEMO=1)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
-            "--force", action="store_true", help="Seed even with DEBUG off (never on a production database)."
+            "--force", action="store_true", help="Seed even with HELPDESK_DEMO off (never on a production database)."
         )
         parser.add_argument(
             "--password", default=DEMO_PASSWORD, help="Password for demo accounts created by this run."
@@ -243,9 +263,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, force: bool, password: str, **options: Any) -> None:
         if not password:
             raise CommandError("The demo password must not be empty.")
-        if not settings.DEBUG and not force:
+        if not settings.HELPDESK_DEMO and not force:
             raise CommandError(
-                "Refusing to load demo accounts with DJANGO_DEBUG off: their password is public. "
+                "Refusing to load demo accounts with HELPDESK_DEMO off: their password is public. "
                 "Use --force only on a throwaway database."
             )
         with transaction.atomic():
@@ -287,6 +307,9 @@ class Command(BaseCommand):
         for demo in USERS:
             users[demo.username], new = self.user_get_or_create(demo, password=password)
             created["accounts"] += new
+            ArabicName.objects.get_or_create(
+                user=users[demo.username], defaults={"name": DEMO_ARABIC_NAMES[demo.username]}
+            )
             if demo.team:
                 teams[demo.team].members.add(users[demo.username])
             if demo.agency:
