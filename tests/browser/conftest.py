@@ -16,6 +16,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from tests.browser.artifacts import pytest_runtest_makereport  # noqa: F401 (screenshots of a failed test)
 from tests.conftest import REQUIRE_SERVICES, shared_database_url
 
 CHROMIUM = Path("/usr/bin/chromium")
