@@ -59,6 +59,9 @@ def test_a_call_becomes_a_ticket_from_the_console_live_everywhere(
     console = console_page(browser, base, technician.username)
     colleague = console_page(browser, base, other_technician.username)
     console.evaluate("window.consoleNotReloaded = true")
+    agency_page = browser.new_context(locale="en-GB").new_page()
+    log_in(agency_page, base, staff.username, "/tickets/")
+    expect(agency_page.locator("[data-live-page]")).to_have_attribute("data-live-state", "connected")
 
     console.click("#new-ticket-open")
     dialog = console.locator("#new-ticket-dialog")
@@ -96,9 +99,8 @@ def test_a_call_becomes_a_ticket_from_the_console_live_everywhere(
     assert ticket.requester == staff and ticket.channel == "phone" and ticket.priority == 2
     assert committed_elsewhere(opened_event_actor, number=number) == technician.pk
 
-    agency_page = browser.new_context(locale="en-GB").new_page()
-    log_in(agency_page, base, staff.username, "/tickets/")
-    expect(agency_page.locator("main")).to_contain_text(f"HD-{number}")
+    # The agency's open list shows it without a reload.
+    expect(agency_page.locator("[data-live-region=tickets]")).to_contain_text(f"HD-{number}")
 
     # Found again by its number from the search box, and by the caller's words.
     console.fill("#search-q", f"HD-{number}")
@@ -124,6 +126,7 @@ def test_a_walk_in_is_opened_in_arabic_with_a_name_and_phone(service, agency, te
     console.click("#new-ticket-submit")
 
     expect(console.locator("#panel-title")).to_have_text("الطابعة لا تعمل في الاستقبال")
+    expect(console.locator("#action-result")).to_contain_text(re.compile(r"فُتحت التذكرة HD-\d+\. أعطِ هذا الرقم"))
     expect(console.locator("#panel-timeline")).to_contain_text("نيابةً عن مريم الكواري عبر حضور شخصي")
     expect(console.locator("#fact-phone")).to_have_text("+97444001234")
 

@@ -21,13 +21,6 @@ pytestmark = pytest.mark.django_db
 NEW_URL = "/console/tickets/new/"
 
 
-@pytest.fixture(autouse=True)
-def _plain_static_files(settings):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
 
 def test_a_ticket_opened_for_a_caller_names_the_technician_as_actor_and_the_caller_as_requester(
     service, agency, staff, technician

@@ -12,13 +12,6 @@ from tickets.models import SavedReply
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _plain_static_files(settings):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
 
 def reply(name: str, **kwargs) -> SavedReply:
     values = {"name_ar": f"{name} (ar)", "body_en": f"{name} text", "body_ar": f"نص {name}", **kwargs}
