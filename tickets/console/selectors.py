@@ -168,7 +168,6 @@ def console_page_config(*, me: dict[str, Any], language: str) -> dict[str, Any]:
         "technicians": [{"id": user.pk, "name": user_display_name(user)} for user in technicians],
         "ticket_url": reverse("console:ticket", kwargs={"number": 0}),
         "action_url": reverse("console:action", kwargs={"number": 0, "action": "ACTION"}),
-        "new_ticket_url": reverse("console:ticket_new"),
         "members_url": reverse("console:agency_members", kwargs={"agency_id": 0}),
         "search_url": reverse("console:search"),
         "heartbeat_seconds": heartbeat_seconds(),

@@ -38,6 +38,10 @@ from tickets.services import ticket_open
 TICKET_FORM_IDS = "nt-%s"
 
 
+def _json(data: dict[str, Any], status: int = 200) -> JsonResponse:
+    return JsonResponse(data, status=status, json_dumps_params={"ensure_ascii": False})
+
+
 def technician_required(*, json: bool) -> Callable:
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
@@ -81,7 +85,7 @@ def ticket_panel_view(request: HttpRequest, number: int, *, me: dict[str, Any]) 
     ticket = console_ticket_get(number=number)
     if ticket is None:
         return JsonResponse({"ok": False, "error": _("No ticket has that number.")}, status=404)
-    return JsonResponse(ticket_panel(ticket=ticket), json_dumps_params={"ensure_ascii": False})
+    return _json(ticket_panel(ticket=ticket))
 
 
 @require_POST
@@ -90,11 +94,7 @@ def ticket_action_view(request: HttpRequest, number: int, action: str, *, me: di
     result = console_action(
         user=request.user, action=action, number=number, data=request.POST, language=translation.get_language()
     )
-    return JsonResponse(result.as_json(), status=result.http_status, json_dumps_params={"ensure_ascii": False})
-
-
-def _json(data: dict[str, Any], status: int = 200) -> JsonResponse:
-    return JsonResponse(data, status=status, json_dumps_params={"ensure_ascii": False})
+    return _json(result.as_json(), status=result.http_status)
 
 
 @require_POST
