@@ -1281,6 +1281,16 @@
       return;
     }
     if (typing) return;
+    if (event.key === "n") {
+      event.preventDefault();
+      openDialog();
+      return;
+    }
+    if (event.key === "/") {
+      event.preventDefault();
+      $("search-q").focus();
+      return;
+    }
     const arrowsFree = target === document.body || list.contains(target);
     if (event.key === "j" || (event.key === "ArrowDown" && arrowsFree)) {
       event.preventDefault();

@@ -63,7 +63,8 @@ def test_a_call_becomes_a_ticket_from_the_console_live_everywhere(
     log_in(agency_page, base, staff.username, "/tickets/")
     expect(agency_page.locator("[data-live-page]")).to_have_attribute("data-live-state", "connected")
 
-    console.click("#new-ticket-open")
+    # From the keyboard, as a technician with a caller on the line: n opens the form.
+    console.keyboard.press("n")
     dialog = console.locator("#new-ticket-dialog")
     expect(dialog).to_be_visible()
     expect(console.locator("#nt-agency-filter")).to_be_focused()
@@ -103,8 +104,10 @@ def test_a_call_becomes_a_ticket_from_the_console_live_everywhere(
     expect(agency_page.locator("[data-live-region=tickets]")).to_contain_text(f"HD-{number}")
 
     # Found again by its number from the search box, and by the caller's words.
-    console.fill("#search-q", f"HD-{number}")
-    console.press("#search-q", "Enter")
+    console.keyboard.press("/")
+    expect(console.locator("#search-q")).to_be_focused()
+    console.keyboard.type(f"HD-{number}")
+    console.keyboard.press("Enter")
     expect(console.locator("#search-list .s-row")).to_have_count(1)
     expect(console.locator("#search-list")).to_contain_text("Cannot send correspondence")
 
