@@ -992,8 +992,10 @@
   for (const [language, key] of [["en", "saved-en"], ["ar", "saved-ar"]]) {
     const group = el("optgroup");
     group.label = t(key);
-    for (const reply of config.saved_replies || []) {
-      const option = el("option", "", language === "ar" ? reply.name_ar : reply.name_en);
+    const named = (reply) => (language === "ar" ? reply.name_ar : reply.name_en);
+    const replies = [...(config.saved_replies || [])].sort((a, b) => named(a).localeCompare(named(b), language));
+    for (const reply of replies) {
+      const option = el("option", "", named(reply));
       option.value = `${reply.id}:${language}`;
       option.lang = language;
       savedReplies.set(option.value, language === "ar" ? reply.body_ar : reply.body_en);
@@ -1167,6 +1169,13 @@
     const option = [...agencySelect.options].find((item) => item.value === String(agency.id));
     if (option) option.dataset.names = `${agency.code} ${agency.name_en} ${agency.name_ar}`.toLowerCase();
   }
+  const paintPriority = () => {
+    const priority = (config.priority_matrix || {})[`${ticketForm.elements.impact.value}-${ticketForm.elements.urgency.value}`];
+    setText($("nt-priority"), priority ? fmt(t("nt-priority"), { priority: priorityLabel(priority) }) : "");
+  };
+  ticketForm.elements.impact.addEventListener("change", paintPriority);
+  ticketForm.elements.urgency.addEventListener("change", paintPriority);
+  ticketForm.addEventListener("reset", () => setTimeout(paintPriority));
   agencySelect.addEventListener("change", loadMembers);
   requesterSelect.addEventListener("change", paintRequester);
 

@@ -77,6 +77,7 @@ def test_a_call_becomes_a_ticket_from_the_console_live_everywhere(
     console.select_option("#nt-service", str(service.pk))
     console.select_option("#nt-impact", str(Level.HIGH))
     console.select_option("#nt-urgency", str(Level.MEDIUM))
+    expect(console.locator("#nt-priority")).to_have_text("Priority: P2 high")
     console.fill("#nt-subject", "Cannot send correspondence to the Ministry of Finance")
     console.fill("#nt-description", "The caller gets a timeout for every message since 09:00.")
     log = {"name": "error.txt", "mimeType": "text/plain", "buffer": b"timeout"}
@@ -125,6 +126,7 @@ def test_a_walk_in_is_opened_in_arabic_with_a_name_and_phone(service, agency, te
     console.select_option("#nt-service", str(service.pk))
     console.select_option("#nt-impact", str(Level.MEDIUM))
     console.select_option("#nt-urgency", str(Level.MEDIUM))
+    expect(console.locator("#nt-priority")).to_have_text("الأولوية: P3 متوسطة")
     console.fill("#nt-subject", "الطابعة لا تعمل في الاستقبال")
     console.click("#new-ticket-submit")
 

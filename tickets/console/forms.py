@@ -8,6 +8,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from tickets.forms import AttachmentsField, ServiceChoiceField, attachments_help_text, normalize_phone
@@ -73,6 +74,11 @@ class ConsoleTicketForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["attachments"].help_text = attachments_help_text()
+        # Listed in the order of the names the page shows.
+        name = "name_ar" if (get_language() or "en").startswith("ar") else "name_en"
+        for field in ("agency", "service"):
+            choices = self.fields[field]
+            choices.queryset = choices.queryset.order_by(name)  # type: ignore[attr-defined]
         if not self.is_bound:
             # The page lists an agency's members once the agency is chosen (console:agency_members), not everyone's.
             requester = self.fields["requester"]

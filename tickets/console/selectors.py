@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils.crypto import constant_time_compare
 
 from tickets.console.queue import console_snapshot, dumps
-from tickets.lifecycle import TECHNICIAN, TRANSITIONS
+from tickets.lifecycle import PRIORITY_MATRIX, TECHNICIAN, TRANSITIONS
 from tickets.models import Agency, AgencyMembership, Attachment, Comment, SavedReply, Team, Ticket, TicketEvent
 from tickets.selectors import (
     EVENT_MESSAGE_RELATED,
@@ -180,6 +180,8 @@ def console_page_config(*, me: dict[str, Any], language: str) -> dict[str, Any]:
             for current, moves in TRANSITIONS.items()
         },
         "saved_replies": saved_reply_list(team_ids=me["team_ids"]),
+        # The priority each impact and urgency give (tickets.lifecycle), shown in the new-ticket form before sending.
+        "priority_matrix": {f"{impact}-{urgency}": priority for (impact, urgency), priority in PRIORITY_MATRIX.items()},
     }
 
 
