@@ -4,8 +4,9 @@ name, or a phone number however it is written. Closed tickets are found too; onl
 
 from __future__ import annotations
 
+import operator
 import re
-from typing import Any
+from functools import reduce
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
@@ -58,8 +59,8 @@ def _text_search(tickets: QuerySet[Ticket], query: str) -> QuerySet[Ticket]:
     if connection.vendor != "postgresql":
         plain = Q(subject__icontains=query) | Q(description__icontains=query) | _person_match(query)
         return tickets.filter(plain).annotate(rank=Value(0.0, output_field=FloatField()))
-    rank: Any = None
     matched = Q(subject__icontains=query) | _person_match(query)
+    ranks = []
     for config in TEXT_CONFIGS:
         vector = SearchVector("subject", weight="A", config=config) + SearchVector(
             "description", weight="B", config=config
@@ -67,9 +68,8 @@ def _text_search(tickets: QuerySet[Ticket], query: str) -> QuerySet[Ticket]:
         words = SearchQuery(query, search_type="websearch", config=config)
         tickets = tickets.alias(**{f"vector_{config}": vector})
         matched |= Q(**{f"vector_{config}": words})
-        config_rank = SearchRank(vector, words)
-        rank = config_rank if rank is None else rank + config_rank
-    return tickets.filter(matched).annotate(rank=rank)
+        ranks.append(SearchRank(vector, words))
+    return tickets.filter(matched).annotate(rank=reduce(operator.add, ranks))
 
 
 def ticket_search(*, user: User | AnonymousUser, query: str, limit: int = SEARCH_LIMIT) -> list[Ticket]:
