@@ -10,7 +10,7 @@ from django.test import Client
 from django.utils import translation
 
 from tests.factories import staff_of
-from tests.tickets.test_console_http import logged_in
+from tests.tickets.test_console_http import logged_in, with_csrf
 from tickets.exceptions import InvalidInput, NotAllowed
 from tickets.models import Channel, Level, Priority, Ticket, TicketEvent
 from tickets.sentences import event_sentence
@@ -186,3 +186,12 @@ def test_console_page_offers_the_new_ticket_form_in_arabic(technician, agency):
     assert 'id="new-ticket-form"' in html
     assert "حضور شخصي" in html
     assert agency.name_ar in html
+
+
+def test_console_form_needs_the_csrf_token(service, agency, staff, technician):
+    client = logged_in(technician, enforce_csrf=True)
+    assert client.post(NEW_URL, form_data(service, agency, requester=staff.pk)).status_code == 403
+    assert not Ticket.objects.exists()
+    response = client.post(NEW_URL, form_data(service, agency, requester=staff.pk), **with_csrf(client))
+    assert response.status_code == 200
+    assert Ticket.objects.get().requester == staff
