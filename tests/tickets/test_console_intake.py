@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import translation
 
+from notifications.models import Notification
 from tests.factories import staff_of
 from tests.tickets.test_console_http import logged_in, with_csrf
 from tickets.exceptions import InvalidInput, NotAllowed
@@ -195,3 +196,13 @@ def test_console_form_needs_the_csrf_token(service, agency, staff, technician):
     response = client.post(NEW_URL, form_data(service, agency, requester=staff.pk), **with_csrf(client))
     assert response.status_code == 200
     assert Ticket.objects.get().requester == staff
+
+
+def test_the_member_a_ticket_is_opened_for_is_told_its_number_and_the_technician_is_not(
+    service, agency, staff, technician
+):
+    ticket = ticket_open(
+        service=service, agency=agency, requester=staff, actor=technician, subject="x", impact=2, urgency=2
+    )
+    told = Notification.objects.filter(ticket=ticket)
+    assert [(item.recipient_id, item.kinds) for item in told] == [(staff.pk, ["opened"])]
