@@ -79,15 +79,6 @@ def _test_settings(tmp_path, settings):
     LocmemBackend.reset()
 
 
-@pytest.fixture(autouse=True)
-def _default_language():
-    """Each test starts in the default language: a request in Arabic leaves Arabic active in its thread
-    (LocaleMiddleware activates the request's language and nothing deactivates it)."""
-    translation.activate(settings.LANGUAGE_CODE)
-    yield
-    translation.activate(settings.LANGUAGE_CODE)
-
-
 @pytest.fixture
 def team(db):
     return TeamFactory(code="network-ops", name_en="Network Operations", name_ar="عمليات الشبكة")

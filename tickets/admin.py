@@ -24,6 +24,7 @@ from tickets.models import (
     Attachment,
     Comment,
     ConsolePresence,
+    SavedReply,
     Service,
     Team,
     Ticket,
@@ -212,6 +213,18 @@ class ServiceAdmin(admin.ModelAdmin):
     autocomplete_fields = ["team"]
 
 
+@admin.register(SavedReply)
+class SavedReplyAdmin(admin.ModelAdmin):
+    """Replies technicians pick in the console's reply box; a reply without a team is shared by every team."""
+
+    list_display = ["name_en", "name_ar", "team", "active"]
+    list_filter = ["active", "team"]
+    list_select_related = ["team"]
+    search_fields = ["name_en", "name_ar", "body_en", "body_ar"]
+    autocomplete_fields = ["team"]
+    fields = ["name_en", "name_ar", "team", "body_en", "body_ar", "active"]
+
+
 class CommentInline(ReadOnlyMixin, admin.TabularInline):
     model = Comment
     extra = 0
@@ -259,6 +272,7 @@ class TicketAdmin(ReadOnlyMixin, admin.ModelAdmin):
         "service",
         "team",
         "requester",
+        "requester_name",
         "channel",
         "caller_phone",
         "contact_phone",

@@ -101,6 +101,29 @@ class Team(BilingualName):
         ordering = ["name_en"]
 
 
+class SavedReply(BilingualName):
+    """A reply technicians pick in the console and edit before sending, written in both languages. A reply of a team
+    is offered to its members; a reply without a team is shared by everyone."""
+
+    team = models.ForeignKey(
+        Team,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="saved_replies",
+        verbose_name=_("team"),
+        help_text=_("Leave empty to share the reply with every team."),
+    )
+    body_en = models.TextField(_("text (English)"))
+    body_ar = models.TextField(_("text (Arabic)"))
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("saved reply")
+        verbose_name_plural = _("saved replies")
+        ordering = ["name_en"]
+
+
 class Service(BilingualName):
     """A shared government service in the catalogue; its team answers its tickets."""
 
@@ -122,6 +145,8 @@ class Channel(models.TextChoices):
     SMS = "sms", _("SMS")
     API = "api", _("API")
     CONSOLE = "console", _("Console")
+    WALK_IN = "walk_in", _("Walk-in")
+    EMAIL = "email", _("E-mail")
     SYSTEM = "system", _("System")
 
 
@@ -177,6 +202,8 @@ class Ticket(models.Model):
         related_name="requested_tickets",
         verbose_name=_("requester"),
     )
+    # A requester who is not a user (a caller, a visitor at the desk) is known by name and contact phone.
+    requester_name = models.CharField(_("requester name"), max_length=200, blank=True)
     caller_phone = models.CharField(_("caller phone"), max_length=32, blank=True)
     contact_phone = models.CharField(_("contact phone"), max_length=32, blank=True)
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices, default=Channel.WEB)

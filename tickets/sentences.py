@@ -53,10 +53,15 @@ def _says(text: Promise) -> Sentence:
 
 
 def _opened(event: TicketEvent, actor: str) -> str:
-    return _("%(actor)s opened the ticket via %(channel)s.") % {
-        "actor": actor,
-        "channel": choice_label(Channel, event.channel),
-    }
+    names = {"actor": actor, "channel": choice_label(Channel, event.channel)}
+    requester = (event.after or {}).get("requester")
+    if requester:
+        # A technician opened it for a caller or a visitor.
+        return _("%(actor)s opened the ticket for %(requester)s via %(channel)s.") % {
+            **names,
+            "requester": requester.get("name", ""),
+        }
+    return _("%(actor)s opened the ticket via %(channel)s.") % names
 
 
 def _commented(event: TicketEvent, actor: str) -> str:

@@ -275,6 +275,8 @@ def ticket_open(
     urgency: int,
     channel: str = Channel.WEB,
     requester: User | None = None,
+    requester_name: str = "",
+    actor: User | None = None,
     agency: Agency | None = None,
     caller_phone: str = "",
     contact_phone: str = "",
@@ -283,10 +285,13 @@ def ticket_open(
 ) -> Ticket:
     """Open a ticket with its number, priority and SLA deadlines, and write its `opened` event.
 
-    The agency is the requester's own unless given (a caller on the hotline names no user)."""
+    The agency is the requester's own unless given (a caller on the hotline names no user). A technician who opens
+    a ticket for someone else (a call, a visit at the desk, an e-mail) is its `actor`: the event names them, and the
+    person it is for, a member of the agency or a `requester_name`, is its requester."""
     now = now or timezone.now()
     subject = _clean_text(subject, limit=Ticket._meta.get_field("subject").max_length or 200)
     description = _clean_text(description, limit=BODY_MAX_LENGTH)
+    requester_name = _clean_text(requester_name, limit=Ticket._meta.get_field("requester_name").max_length or 200)
     if not subject:
         raise InvalidInput(_("A subject is required."))
     if not service.active:
@@ -297,6 +302,15 @@ def ticket_open(
         raise InvalidInput(_("The ticket must belong to an agency."))
     if not agency.active:
         raise AgencySuspended()
+    on_behalf = actor is not None and actor != requester
+    if on_behalf and actor is not None:
+        _require_technician(actor)
+        requester_agency = user_agency(requester) if requester is not None else None
+        if requester is not None and (requester_agency is None or requester_agency.pk != agency.pk):
+            raise InvalidInput(_("The requester is not a member of that agency."))
+        if requester is None and not requester_name:
+            raise InvalidInput(_("Name the person the ticket is for."))
+    actor = actor or requester
     priority = priority_for(impact=impact, urgency=urgency)
     clock = clock_start(
         policy=sla_policy_for(priority=priority, agency_id=agency.pk, service_id=service.pk), opened_at=now
@@ -307,6 +321,7 @@ def ticket_open(
         service=service,
         team=service.team,
         requester=requester,
+        requester_name=requester_name,
         caller_phone=caller_phone,
         contact_phone=contact_phone,
         channel=channel,
@@ -321,21 +336,17 @@ def ticket_open(
         resolution_warning_at=clock.resolution_warning_at,
     )
     _remember_loaded(ticket)
-    names = [_attachment_save(ticket=ticket, upload=upload, user=requester, now=now).name for upload in attachments]
-    _record(
-        ticket,
-        kind=TicketEvent.Kind.OPENED,
-        actor=requester,
-        channel=channel,
-        after={
-            "status": ticket.status,
-            "priority": priority,
-            "subject": subject,
-            "attachments": names,
-            "sla": clock_record(before=None, after=clock),
-        },
-        now=now,
-    )
+    names = [_attachment_save(ticket=ticket, upload=upload, user=actor, now=now).name for upload in attachments]
+    after: dict[str, Any] = {
+        "status": ticket.status,
+        "priority": priority,
+        "subject": subject,
+        "attachments": names,
+        "sla": clock_record(before=None, after=clock),
+    }
+    if on_behalf:
+        after["requester"] = user_record(requester) if requester is not None else {"id": None, "name": requester_name}
+    _record(ticket, kind=TicketEvent.Kind.OPENED, actor=actor, channel=channel, after=after, now=now)
     return ticket
 
 

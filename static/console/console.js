@@ -218,8 +218,8 @@
     li.querySelector(".q-ack").hidden = !(row.status === "new" && pagedToMe(row));
   };
 
-  const paintSla = (button, row, now) => {
-    const sla = button.querySelector(".sla");
+  const paintSla = (node, row, now) => {
+    const sla = node.classList.contains("sla") ? node : node.querySelector(".sla");
     const current = slaState(row, now);
     if (sla.dataset.level !== current.level) sla.dataset.level = current.level;
     setText(sla.firstElementChild, current.kind);
@@ -271,7 +271,10 @@
   const tick = () => {
     const now = Date.now();
     const open = state.openNumber !== null ? currentRow(state.openNumber) : null;
-    if (open) setText($("fact-paging"), pagingText(open, now) || "—");
+    if (open) {
+      setText($("fact-paging"), pagingText(open, now) || "—");
+      paintPanelSla(open, now);
+    }
     for (const [number, li] of rowNodes) {
       const row = state.queue.get(number);
       if (row) {
@@ -558,13 +561,17 @@
   // ---- Ticket panel -------------------------------------------------------------------------------------------
   const panel = $("ticket-panel");
   const consoleRoot = $("console");
+  const scroller = $("panel-scroll");
   let panelReloadTimer = null;
   let panelRequest = 0;
+  // After the technician's own reply or note the conversation shows its end, where the new entry is.
+  let scrollToEnd = false;
 
   const urlFor = (template, number, action) =>
     template.replace("/0/", `/${number}/`).replace("ACTION", action || "");
 
-  const openPanel = (number) => {
+  // `row` is what the caller already knows of a ticket that may not be in the queue (a search result).
+  const openPanel = (number, row = null) => {
     const changed = state.openNumber !== number;
     state.openNumber = number;
     state.fresh.delete(number);
@@ -573,13 +580,15 @@
     if (changed) {
       state.panelData = null;
       hideResult();
-      for (const form of panel.querySelectorAll("form")) form.reset();
-      const row = state.queue.get(number);
-      if (row) refreshPanelRow(row);
+      for (const form of panel.querySelectorAll("form")) resetForm(form);
+      for (const menu of panel.querySelectorAll("details")) menu.open = false;
+      const known = state.queue.get(number) || row;
+      if (known) refreshPanelRow(known);
       else setText($("panel-title"), "");
       $("panel-timeline").replaceChildren();
       $("panel-description").replaceChildren();
       $("panel-attachments").replaceChildren();
+      scroller.scrollTop = 0;
       loadPanel(number, true);
       send({ type: "view", ticket: number });
     }
@@ -651,6 +660,10 @@
     setText(badge, priorityLabel(row.priority));
     setText($("panel-status"), statusLabel(row.status));
     setText($("panel-title"), row.subject);
+    $("panel-title").title = row.subject;
+    setText($("bar-status"), statusLabel(row.status));
+    setText($("bar-assignee"), row.assignee ? row.assignee.name : t("nobody"));
+    setText($("bar-priority"), `P${row.priority}`);
     setText($("fact-agency"), nameOf(row.agency));
     setText($("fact-service"), nameOf(row.service));
     setText($("fact-team"), nameOf(row.team));
@@ -660,33 +673,142 @@
     setText($("fact-response"), row.responded_at ? `${formatDate(row.response_due_at)} ✓` : `${formatDate(row.response_due_at)}${paused}`);
     setText($("fact-resolution"), `${formatDate(row.resolution_due_at)}${paused}`);
     setText($("fact-paging"), pagingText(row, Date.now()) || "—");
+    paintPanelSla(row, Date.now());
     paintActions(row);
   };
 
-  const paintActions = (row) => {
-    const mine = row.assignee && row.assignee.id === state.me.id;
-    $("action-acknowledge").disabled = row.status !== "new";
-    $("action-claim").disabled = !row.is_open || Boolean(mine);
-    for (const form of panel.querySelectorAll(".action-form")) {
-      const open = row.is_open || (form.dataset.action === "reply" && row.status === "resolved");
-      for (const control of form.elements) control.disabled = !open;
-    }
-    const statusSelect = $("status-select");
-    for (const option of statusSelect.options) option.disabled = option.value === row.status;
-    if (statusSelect.selectedOptions[0] && statusSelect.selectedOptions[0].disabled) {
-      const first = [...statusSelect.options].find((option) => !option.disabled);
-      if (first) statusSelect.value = first.value;
-    }
-    const prioritySelect = $("priority-select");
-    if (document.activeElement !== prioritySelect && !prioritySelect.form.elements.reason.value) {
-      prioritySelect.value = String(row.priority);
-    }
+  const paintPanelSla = (row, now) => {
+    const sla = $("panel-sla");
+    sla.hidden = !row.is_open;
+    if (row.is_open) paintSla(sla, row, now);
   };
 
+  // ---- What each control says: the ticket's state now, and why a button cannot be used ------------------------
+  const statusSelect = $("status-select");
+  const assignSelect = $("assign-select");
+  const prioritySelect = $("priority-select");
+
+  // The status select also names the statuses a technician cannot choose (a new ticket's), so it always shows the
+  // current one.
+  for (const [value, label] of Object.entries(labels.status || {})) {
+    if (![...statusSelect.options].some((option) => option.value === value)) {
+      const option = el("option", "", label);
+      option.value = value;
+      option.disabled = true;
+      option.hidden = true;
+      statusSelect.append(option);
+    }
+  }
+
+  const isPending = (control) => [...state.pending.values()].some((item) => item.control === control);
+
+  const explain = (control, reason) => {
+    const why = isPending(control) ? t("sending") : reason;
+    control.disabled = Boolean(why);
+    if (why) control.title = why;
+    else control.removeAttribute("title");
+    const note = $(control.getAttribute("aria-describedby") || "");
+    if (note) setText(note, why || "");
+  };
+
+  // A form holds the version of the ticket it was last painted from. Once the technician changes it, it is no longer
+  // repainted, and it is sent with that version: if the ticket changed meanwhile the server refuses it as stale,
+  // so a form can never send a value chosen against an old state.
+  const resetForm = (form) => {
+    form.reset();
+    delete form.dataset.dirty;
+    delete form.dataset.version;
+  };
+
+  const syncForm = (form, row, paint) => {
+    if (form.dataset.dirty && form.dataset.version !== undefined) return;
+    paint();
+    form.dataset.version = String(row.version);
+  };
+
+  const submitButton = (form) => form.querySelector("button[type=submit]");
+
+  const paintActions = (row) => {
+    const mine = Boolean(row.assignee && row.assignee.id === state.me.id);
+    const closed = t("why-closed");
+    explain($("action-acknowledge"), row.status === "new" ? "" : row.is_open ? t("why-acknowledged") : closed);
+    explain($("action-claim"), !row.is_open ? closed : mine && row.status !== "new" && row.status !== "acknowledged" ? t("why-mine") : "");
+
+    const allowed = (config.transitions || {})[row.status] || [];
+    syncForm($("form-status"), row, () => {
+      statusSelect.value = row.status;
+    });
+    for (const option of statusSelect.options) {
+      option.disabled = option.value === row.status || !allowed.includes(option.value);
+    }
+    const statusForm = $("form-status");
+    statusForm.elements.note.disabled = !allowed.length;
+    explain(submitButton(statusForm), !allowed.length ? closed : statusSelect.value === row.status ? t("why-same-status") : "");
+
+    const assignee = row.assignee ? String(row.assignee.id) : "";
+    syncForm($("form-assign"), row, () => {
+      assignSelect.value = assignee;
+    });
+    assignSelect.disabled = !row.is_open;
+    explain(submitButton($("form-assign")), !row.is_open ? closed : assignSelect.value === assignee ? t("why-same-assignee") : "");
+
+    syncForm($("form-priority"), row, () => {
+      prioritySelect.value = String(row.priority);
+    });
+    prioritySelect.disabled = !row.is_open;
+    $("form-priority").elements.reason.disabled = !row.is_open;
+    explain(submitButton($("form-priority")), !row.is_open ? closed : prioritySelect.value === String(row.priority) ? t("why-same-priority") : "");
+
+    const replyOpen = row.is_open || row.status === "resolved";
+    for (const [form, open] of [[$("form-reply"), replyOpen], [$("form-note"), row.is_open]]) {
+      form.dataset.version = String(row.version);
+      form.elements.body.disabled = !open;
+      explain(submitButton(form), !open ? closed : form.elements.body.value.trim() ? "" : t("why-empty"));
+    }
+    $("saved-reply").disabled = !replyOpen;
+  };
+
+  for (const form of panel.querySelectorAll("form[data-action]")) {
+    const changed = () => {
+      if (form.dataset.action !== "reply" && form.dataset.action !== "note") form.dataset.dirty = "1";
+      const row = state.openNumber !== null ? currentRow(state.openNumber) : null;
+      if (row) paintActions(row);
+    };
+    form.addEventListener("input", changed);
+    form.addEventListener("change", changed);
+  }
+
+  // A menu closed without sending forgets what was chosen in it: it shows the ticket as it is again.
+  for (const menu of panel.querySelectorAll(".bar-menu")) {
+    menu.addEventListener("toggle", () => {
+      if (menu.open) {
+        for (const other of panel.querySelectorAll(".bar-menu")) if (other !== menu) other.open = false;
+        const first = menu.querySelector("select, input");
+        if (first) first.focus();
+        return;
+      }
+      const form = menu.querySelector("form");
+      resetForm(form);
+      const row = state.openNumber !== null ? currentRow(state.openNumber) : null;
+      if (row) paintActions(row);
+    });
+  }
+
   const fillPanel = (data) => {
+    const atEnd = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 40;
+    const firstFill = !$("panel-timeline").childElementCount;
     refreshPanelRow(data.ticket);
-    setText($("fact-requester"), data.requester ? data.requester.name : "—");
-    setText($("fact-phone"), [data.contact_phone, data.caller_phone].filter(Boolean).join(" · ") || "—");
+    const requester = data.requester ? data.requester.name : data.requester_name || "—";
+    const phone = [data.contact_phone, data.caller_phone].filter((value, index, all) => value && all.indexOf(value) === index).join(" · ");
+    setText($("fact-requester"), requester);
+    setText($("fact-phone"), phone || "—");
+    const who = $("panel-who");
+    who.replaceChildren(document.createTextNode(`${nameOf(data.ticket.agency)} · ${requester}`));
+    if (phone) {
+      const bdi = el("bdi", "", phone);
+      bdi.dir = "ltr";
+      who.append(document.createTextNode(" · "), bdi);
+    }
     $("panel-agency-link").href = data.agency_ticket_url || "#";
     const description = $("panel-description");
     description.textContent = data.description || t("no-description");
@@ -695,12 +817,15 @@
       const li = el("li");
       const link = el("a", "", item.name);
       link.href = item.url;
+      link.dir = "auto";
       li.append(link, document.createTextNode(` (${Math.max(1, Math.round(item.size / 1024))} KB)`));
       return li;
     }));
     attachments.hidden = !attachments.childElementCount;
-    const timeline = $("panel-timeline");
-    timeline.replaceChildren(...[...(data.timeline || [])].reverse().map(timelineItem));
+    // Oldest first, as the agency's page tells it: the conversation reads from the top, the reply box follows it.
+    $("panel-timeline").replaceChildren(...(data.timeline || []).map(timelineItem));
+    if (scrollToEnd || (atEnd && !firstFill)) scroller.scrollTop = scroller.scrollHeight;
+    scrollToEnd = false;
   };
 
   const timelineItem = (item) => {
@@ -757,19 +882,24 @@
     return field ? field.value : "";
   };
 
-  // `number` is the open ticket's, or a queue row's for its one-click acknowledge.
-  const runAction = async (action, fields, control, number = state.openNumber) => {
+  // `number` is the open ticket's, or a queue row's for its one-click acknowledge; `version` the one the form was
+  // painted from (by default the newest the console holds).
+  const runAction = async (action, fields, control, number = state.openNumber, version = null) => {
     const row = currentRow(number);
     if (number === null || !row) return;
     const requestId = `${Date.now().toString(36)}-${++requestSeq}`;
-    control.disabled = true;
-    if (number === state.openNumber) showResult("pending", t("sending"));
-    const message = { type: "action", request_id: requestId, action, ticket: number, version: row.version, ...fields };
+    const actedOn = version ?? row.version;
     state.pending.set(requestId, { action, control, number });
+    control.disabled = true;
+    if (number === state.openNumber) {
+      showResult("pending", t("sending"));
+      paintActions(row);
+    }
+    const message = { type: "action", request_id: requestId, action, ticket: number, version: actedOn, ...fields };
     if (send(message)) return;
     // The socket is down: the same action through the HTTP endpoint.
     const body = new FormData();
-    body.append("version", String(row.version));
+    body.append("version", String(actedOn));
     for (const [key, value] of Object.entries(fields)) body.append(key, value === null ? "" : String(value));
     try {
       const response = await fetch(urlFor(config.action_url, number, action), {
@@ -796,6 +926,7 @@
     if (!pending) return;
     state.pending.delete(message.request_id);
     pending.control.disabled = false;
+    const form = pending.control.form || null;
     if (message.ticket) {
       applyRow(message.ticket);
       scheduleRender();
@@ -806,13 +937,21 @@
     }
     if (message.ok) {
       showResult(true, t(`ok-${pending.action}`));
-      const form = pending.control.form || (pending.control.tagName === "FORM" ? pending.control : null);
-      if (form && (pending.action === "note" || pending.action === "reply" || pending.action === "priority")) {
-        form.reset();
+      if (form) {
+        // Sent: the text boxes empty, the menu closes and shows the ticket as it is now.
+        resetForm(form);
+        const menu = form.closest(".bar-menu");
+        if (menu) menu.open = false;
+        if (pending.action === "reply" || pending.action === "note") scrollToEnd = true;
       }
       schedulePanelReload();
     } else {
       showResult(false, message.error || t("request-failed"));
+      // What was chosen against an old state is shown again as the ticket is now; a text typed stays, to resend.
+      if (form && form.dataset.action !== "reply" && form.dataset.action !== "note") {
+        delete form.dataset.dirty;
+        delete form.dataset.version;
+      }
     }
     const row = currentRow(pending.number);
     if (row) paintActions(row);
@@ -836,16 +975,255 @@
       if (!form.reportValidity()) return;
       const action = form.dataset.action;
       if (action === "note" || action === "reply") stopTyping();
-      runAction(action, formFields[action](form), form.querySelector("button[type=submit]"));
+      const version = form.dataset.version !== undefined ? Number(form.dataset.version) : null;
+      runAction(action, formFields[action](form), submitButton(form), state.openNumber, version);
     });
   }
 
-  const assignSelect = $("assign-select");
   for (const technician of config.technicians || []) {
     const option = el("option", "", technician.id === state.me.id ? `${technician.name} ✓` : technician.name);
     option.value = String(technician.id);
     assignSelect.append(option);
   }
+
+  // ---- Saved replies: picked into the reply box, to edit before sending -----------------------------------------
+  const savedSelect = $("saved-reply");
+  const savedReplies = new Map();
+  for (const [language, key] of [["en", "saved-en"], ["ar", "saved-ar"]]) {
+    const group = el("optgroup");
+    group.label = t(key);
+    const named = (reply) => (language === "ar" ? reply.name_ar : reply.name_en);
+    const replies = [...(config.saved_replies || [])].sort((a, b) => named(a).localeCompare(named(b), language));
+    for (const reply of replies) {
+      const option = el("option", "", named(reply));
+      option.value = `${reply.id}:${language}`;
+      option.lang = language;
+      savedReplies.set(option.value, language === "ar" ? reply.body_ar : reply.body_en);
+      group.append(option);
+    }
+    if (group.childElementCount) savedSelect.append(group);
+  }
+  savedSelect.hidden = !savedReplies.size;
+  savedSelect.addEventListener("change", () => {
+    const text = savedReplies.get(savedSelect.value);
+    savedSelect.value = "";
+    if (!text) return;
+    const area = $("reply-body");
+    const start = area.selectionStart ?? area.value.length;
+    const end = area.selectionEnd ?? area.value.length;
+    area.setRangeText(text, start, end, "end");
+    area.dispatchEvent(new Event("input", { bubbles: true }));
+    area.focus();
+  });
+
+  // ---- Search: any ticket a technician may see, by number, words, name or phone --------------------------------
+  const searchForm = $("search-form");
+  const searchBox = $("search-results");
+  const searchList = $("search-list");
+  let searchRequest = 0;
+
+  const searchItem = (row) => {
+    const li = el("li");
+    const button = el("button", "s-row");
+    button.type = "button";
+    button.dataset.number = String(row.number);
+    const badge = el("span", "c-badge", `P${row.priority}`);
+    badge.dataset.priority = String(row.priority);
+    badge.title = priorityLabel(row.priority);
+    const reference = el("bdi", "s-ref", row.reference);
+    reference.dir = "ltr";
+    const subject = el("span", "s-subject", row.subject);
+    subject.dir = "auto";
+    button.append(badge, reference, el("span", "c-status", statusLabel(row.status)), subject,
+      el("span", "s-agency", `${nameOf(row.agency)} · ${formatDate(row.opened_at)}`));
+    button.addEventListener("click", () => {
+      applyRow(row);
+      openPanel(row.number, row);
+    });
+    li.append(button);
+    return li;
+  };
+
+  searchForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const query = $("search-q").value.trim();
+    if (!query) {
+      searchBox.hidden = true;
+      return;
+    }
+    const request = ++searchRequest;
+    searchBox.hidden = false;
+    setText($("search-summary"), t("searching"));
+    searchList.replaceChildren();
+    try {
+      const url = `${config.search_url}?${new URLSearchParams({ q: query })}`;
+      const response = await fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" });
+      const data = await response.json();
+      if (request !== searchRequest) return;
+      if (!response.ok) throw new Error(data.error);
+      const rows = data.results || [];
+      searchList.replaceChildren(...rows.map(searchItem));
+      setText($("search-summary"), rows.length ? fmt(t("search-count"), { count: rows.length }) : fmt(t("search-none"), { query }));
+      const first = searchList.querySelector(".s-row");
+      if (first) first.focus();
+    } catch {
+      if (request === searchRequest) setText($("search-summary"), t("request-failed"));
+    }
+  });
+
+  $("search-close").addEventListener("click", () => {
+    searchBox.hidden = true;
+    $("search-q").focus();
+  });
+
+  // ---- A new ticket for a caller, a visitor or an e-mail, opened without leaving the console ---------------------
+  const dialog = $("new-ticket-dialog");
+  const ticketForm = $("new-ticket-form");
+  const agencySelect = ticketForm.elements.agency;
+  const requesterSelect = ticketForm.elements.requester;
+  const agencyFilter = $("nt-agency-filter");
+  const noMember = requesterSelect.options[0].cloneNode(true);
+  let members = [];
+
+  const clearErrors = () => {
+    $("nt-error").hidden = true;
+    for (const node of ticketForm.querySelectorAll(".nt-field-error")) node.remove();
+    for (const field of ticketForm.querySelectorAll("[aria-invalid]")) {
+      field.removeAttribute("aria-invalid");
+      field.removeAttribute("aria-describedby");
+    }
+  };
+
+  const showErrors = (message, errors) => {
+    $("nt-error").textContent = message;
+    $("nt-error").hidden = false;
+    let first = null;
+    for (const [name, texts] of Object.entries(errors || {})) {
+      const wrapper = ticketForm.querySelector(`[data-field="${name}"]`);
+      const control = ticketForm.elements[name];
+      if (!wrapper) continue;
+      const note = el("p", "nt-field-error", texts.join(" "));
+      note.id = `nt-error-${name}`;
+      wrapper.append(note);
+      if (control && control.setAttribute) {
+        control.setAttribute("aria-invalid", "true");
+        control.setAttribute("aria-describedby", note.id);
+        first = first || control;
+      }
+    }
+    (first || $("nt-error")).focus?.();
+  };
+
+  // The requester is a member of the chosen agency, or someone known by a name and phone.
+  const paintRequester = () => {
+    const member = members.find((item) => String(item.id) === requesterSelect.value);
+    const nameField = ticketForm.querySelector('[data-field="requester_name"]');
+    nameField.hidden = Boolean(member);
+    ticketForm.elements.requester_name.required = !member;
+    ticketForm.elements.contact_phone.required = !member;
+    if (member && member.phone && !ticketForm.elements.contact_phone.value) {
+      ticketForm.elements.contact_phone.value = member.phone;
+    }
+  };
+
+  const loadMembers = async () => {
+    members = [];
+    requesterSelect.replaceChildren(noMember.cloneNode(true));
+    paintRequester();
+    if (!agencySelect.value) return;
+    const agency = agencySelect.value;
+    try {
+      const response = await fetch(urlFor(config.members_url, agency), {
+        headers: { Accept: "application/json" }, credentials: "same-origin",
+      });
+      const data = await response.json();
+      if (agencySelect.value !== agency) return;
+      members = data.members || [];
+      for (const member of members) {
+        const option = el("option", "", member.phone ? `${member.name} (${member.phone})` : member.name);
+        option.value = String(member.id);
+        requesterSelect.append(option);
+      }
+    } catch {
+      members = [];
+    }
+    paintRequester();
+  };
+
+  agencyFilter.addEventListener("input", () => {
+    const words = agencyFilter.value.trim().toLowerCase();
+    let firstMatch = null;
+    for (const option of agencySelect.options) {
+      if (!option.value) continue;
+      const match = !words || option.textContent.toLowerCase().includes(words) || (option.dataset.names || "").includes(words);
+      option.hidden = !match;
+      if (match && !firstMatch) firstMatch = option;
+    }
+    if (words && firstMatch && (agencySelect.selectedOptions[0]?.hidden || !agencySelect.value)) {
+      agencySelect.value = firstMatch.value;
+      loadMembers();
+    }
+  });
+  // Each agency is found by its English or Arabic name and its code, whichever language the page is in.
+  for (const agency of config.agencies || []) {
+    const option = [...agencySelect.options].find((item) => item.value === String(agency.id));
+    if (option) option.dataset.names = `${agency.code} ${agency.name_en} ${agency.name_ar}`.toLowerCase();
+  }
+  const paintPriority = () => {
+    const priority = (config.priority_matrix || {})[`${ticketForm.elements.impact.value}-${ticketForm.elements.urgency.value}`];
+    setText($("nt-priority"), priority ? fmt(t("nt-priority"), { priority: priorityLabel(priority) }) : "");
+  };
+  ticketForm.elements.impact.addEventListener("change", paintPriority);
+  ticketForm.elements.urgency.addEventListener("change", paintPriority);
+  ticketForm.addEventListener("reset", () => setTimeout(paintPriority));
+  agencySelect.addEventListener("change", loadMembers);
+  requesterSelect.addEventListener("change", paintRequester);
+
+  const openDialog = () => {
+    clearErrors();
+    dialog.showModal();
+    agencyFilter.focus();
+  };
+  const closeDialog = () => dialog.close();
+
+  $("new-ticket-open").addEventListener("click", openDialog);
+  $("new-ticket-close").addEventListener("click", closeDialog);
+  $("new-ticket-cancel").addEventListener("click", closeDialog);
+
+  ticketForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearErrors();
+    if (!ticketForm.reportValidity()) return;
+    const submit = $("new-ticket-submit");
+    submit.disabled = true;
+    submit.title = t("sending");
+    try {
+      const response = await fetch(ticketForm.action, {
+        method: "POST",
+        body: new FormData(ticketForm),
+        headers: { "X-CSRFToken": csrfToken(), Accept: "application/json" },
+        credentials: "same-origin",
+      });
+      const data = await response.json().catch(() => ({ ok: false, error: t("request-failed") }));
+      if (!data.ok) {
+        showErrors(data.error || t("request-failed"), data.errors);
+        return;
+      }
+      ticketForm.reset();
+      agencyFilter.dispatchEvent(new Event("input"));
+      await loadMembers();
+      closeDialog();
+      applyRow(data.ticket);
+      scheduleRender();
+      openPanel(data.ticket.number, data.ticket);
+      showResult(true, fmt(t("ok-opened"), { reference: data.ticket.reference }));
+    } catch {
+      showErrors(t("request-failed"), {});
+    } finally {
+      submit.disabled = false;
+      submit.removeAttribute("title");
+    }
+  });
 
   // ---- Typing -------------------------------------------------------------------------------------------------
   let typingTicket = null;
@@ -891,11 +1269,18 @@
   };
 
   document.addEventListener("keydown", (event) => {
-    if (event.altKey || event.ctrlKey || event.metaKey) return;
+    if (event.altKey || event.ctrlKey || event.metaKey || dialog.open) return;
     const target = event.target;
     const typing = target instanceof HTMLElement && target.closest("input, textarea, select, [contenteditable]");
     if (event.key === "Escape" && state.openNumber !== null) {
       event.preventDefault();
+      // Escape in an open menu of the action bar closes the menu, not the ticket.
+      const menu = target instanceof HTMLElement && target.closest("details[open]");
+      if (menu) {
+        menu.open = false;
+        menu.querySelector("summary").focus();
+        return;
+      }
       // A first Escape leaves a field that holds text, so a half-written reply is not lost by accident.
       if (typing && "value" in target && target.value) {
         panel.focus();
@@ -905,6 +1290,16 @@
       return;
     }
     if (typing) return;
+    if (event.key === "n") {
+      event.preventDefault();
+      openDialog();
+      return;
+    }
+    if (event.key === "/") {
+      event.preventDefault();
+      $("search-q").focus();
+      return;
+    }
     const arrowsFree = target === document.body || list.contains(target);
     if (event.key === "j" || (event.key === "ArrowDown" && arrowsFree)) {
       event.preventDefault();

@@ -16,6 +16,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from tests.browser.artifacts import call_failed, pytest_runtest_makereport  # noqa: F401 (screenshots of a failed test)
 from tests.conftest import REQUIRE_SERVICES, shared_database_url
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -185,15 +186,6 @@ def escalation_worker(daphne_server, tmp_path):
 
 # Where a failed browser test leaves screenshots of its pages (CI keeps the folder as an artifact).
 ARTIFACTS = Path(os.environ.get("HELPDESK_TEST_ARTIFACTS") or settings.BASE_DIR / "test-artifacts")
-_call_failed = pytest.StashKey[bool]()
-
-
-@pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_runtest_makereport(item, call):
-    report = yield
-    if report.when == "call":
-        item.stash[_call_failed] = report.failed
-    return report
 
 
 @pytest.fixture
@@ -202,7 +194,7 @@ def screenshots_on_failure(request, browser):
     `test-artifacts/<test>-<n>.png` before the browser closes."""
     pages: list = []
     yield pages
-    if request.node.stash.get(_call_failed, False):
+    if request.node.stash.get(call_failed, False):
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         name = "".join(char if char.isalnum() or char in "-_" else "_" for char in request.node.name)
         for number, page in enumerate(pages):

@@ -33,6 +33,7 @@ def test_countdown_follows_the_response_and_stops_while_paused(make_ticket, tech
 
         console.click("#action-claim")
         expect(row.locator(".q-status")).to_have_text("In progress")
+        console.click("#menu-status summary")
         console.select_option("#status-select", "waiting")
         console.click("#form-status button[type=submit]")
         expect(row.locator(".q-status")).to_have_text("Waiting on requester")

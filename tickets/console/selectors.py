@@ -9,11 +9,13 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from django.contrib.auth.models import AnonymousUser, User
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare
 
 from tickets.console.queue import console_snapshot, dumps
-from tickets.models import Attachment, Comment, Team, Ticket, TicketEvent
+from tickets.lifecycle import PRIORITY_MATRIX, TECHNICIAN, TRANSITIONS
+from tickets.models import Agency, AgencyMembership, Attachment, Comment, SavedReply, Team, Ticket, TicketEvent
 from tickets.selectors import (
     EVENT_MESSAGE_RELATED,
     event_cursor_latest,
@@ -133,6 +135,7 @@ def ticket_panel(*, ticket: Ticket) -> dict[str, Any]:
         "ticket": ticket_row(ticket),
         "description": ticket.description,
         "requester": user_ref(ticket.requester),
+        "requester_name": ticket.requester_name,
         "caller_phone": ticket.caller_phone,
         "contact_phone": ticket.contact_phone,
         "agency_ticket_url": f"/tickets/{ticket.number}/",
@@ -161,13 +164,45 @@ def console_page_config(*, me: dict[str, Any], language: str) -> dict[str, Any]:
         "ws_path": "/ws/console/",
         "me": me,
         "teams": list(Team.objects.order_by("name_en").values("id", "code", "name_en", "name_ar")),
+        "agencies": list(Agency.objects.filter(active=True).values("id", "code", "name_en", "name_ar")),
         "technicians": [{"id": user.pk, "name": user_display_name(user)} for user in technicians],
         "ticket_url": reverse("console:ticket", kwargs={"number": 0}),
         "action_url": reverse("console:action", kwargs={"number": 0, "action": "ACTION"}),
+        "members_url": reverse("console:agency_members", kwargs={"agency_id": 0}),
+        "search_url": reverse("console:search"),
         "heartbeat_seconds": heartbeat_seconds(),
         "language": "ar" if language.startswith("ar") else "en",
         "labels": choice_labels(),
+        # The status moves a technician may make from each status (tickets.lifecycle), so the console offers no
+        # other.
+        "transitions": {
+            current: [target for target, movers in moves.items() if TECHNICIAN in movers]
+            for current, moves in TRANSITIONS.items()
+        },
+        "saved_replies": saved_reply_list(team_ids=me["team_ids"]),
+        # The priority each impact and urgency give (tickets.lifecycle), shown in the new-ticket form before sending.
+        "priority_matrix": {f"{impact}-{urgency}": priority for (impact, urgency), priority in PRIORITY_MATRIX.items()},
     }
+
+
+def saved_reply_list(*, team_ids: list[int]) -> list[dict[str, Any]]:
+    """The saved replies offered to a technician of `team_ids`: their teams' and the shared ones, in both languages."""
+    replies = SavedReply.objects.filter(active=True).filter(Q(team__isnull=True) | Q(team_id__in=team_ids))
+    return [
+        {"id": reply.pk, "name_en": reply.name_en, "name_ar": reply.name_ar, "body_en": reply.body_en,
+         "body_ar": reply.body_ar}
+        for reply in replies.order_by("name_en", "pk")
+    ]
+
+
+def agency_member_list(*, agency_id: int) -> list[dict[str, Any]]:
+    """The active staff of an agency, whom a technician may open a ticket for, with the phone on file."""
+    memberships = (
+        AgencyMembership.objects.filter(agency_id=agency_id, user__is_active=True)
+        .select_related("user")
+        .order_by("user__first_name", "user__last_name", "user__username")
+    )
+    return [{**(user_ref(member.user) or {}), "phone": member.phone} for member in memberships]
 
 
 def console_missed(*, after: int, upto: int, delivered: set[int], me: dict[str, Any]) -> list[str]:

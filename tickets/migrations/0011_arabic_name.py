@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tickets', '0009_ticketevent_escalation_kinds'),
+        ('tickets', '0010_ticket_number_sequence'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
