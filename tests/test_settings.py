@@ -58,7 +58,7 @@ def test_redis_url_selects_the_redis_pubsub_layer_without_socket_timeout():
     assert layer["CONFIG"]["hosts"] == [{"address": "redis://cache.internal:6379/2", "socket_timeout": None}]
     assert layer["CONFIG"]["prefix"] == "hd1"
     # Sessions are read from the same Redis, and from the database only when it lost them.
-    assert values["sessions"] == "django.contrib.sessions.backends.cached_db"
+    assert values["sessions"] == "security.session_store"
     assert values["caches"]["default"]["LOCATION"] == "redis://cache.internal:6379/2"
 
 

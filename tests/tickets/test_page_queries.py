@@ -15,7 +15,7 @@ from tickets.services import ticket_comment, ticket_numbers_take
 @pytest.fixture(autouse=True)
 def _sessions_in_the_cache(settings):
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    settings.SESSION_ENGINE = "security.session_store"
 
 
 @pytest.fixture
