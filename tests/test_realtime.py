@@ -14,15 +14,16 @@ from asgiref.testing import ApplicationCommunicator
 from channels.layers import channel_layers, get_channel_layer
 from channels.testing import HttpCommunicator
 from django.db import transaction
+from django.utils import translation
 
 from helpdesk import realtime
 from helpdesk.asgi import application
 from tests.tickets.test_web_intake import NEW_URL, form_data
 from tickets.console.publish import CONSOLE_GROUP
 from tickets.live.publish import agency_group
-from tickets.models import Ticket, TicketEvent
+from tickets.models import ArabicName, Ticket, TicketEvent
 from tickets.selectors import event_messages_get
-from tickets.services import ticket_comment
+from tickets.services import ticket_claim, ticket_comment
 
 WAIT = 10
 
@@ -324,3 +325,21 @@ async def test_a_ticket_posted_through_the_asgi_application_reaches_the_console_
     message = await asyncio.wait_for(layer.receive(channel), timeout=WAIT)
     assert (message["type"], message["event"]["kind"]) == ("ticket.event", "opened")
     assert message["ticket"]["number"] == number
+
+
+@pytest.mark.django_db
+def test_a_live_message_names_people_in_each_language_whatever_the_writers(
+    layer_settings, make_ticket, technician, django_capture_on_commit_callbacks
+):
+    """A change made from an Arabic page reaches English consoles too: the message carries both names, and each
+    console shows the one of its own language."""
+    layer = layer_settings(IN_MEMORY)
+    ArabicName.objects.create(user=technician, name="أحمد المري")
+    ticket = make_ticket()
+    consoles = subscribe(layer)
+    with translation.override("ar"), django_capture_on_commit_callbacks(execute=True):
+        ticket_claim(ticket=ticket, technician=technician)
+    message = async_to_sync(receive_within)(layer, consoles)
+    english = technician.get_full_name()
+    assert message["ticket"]["assignee"]["names"] == {"en": english, "ar": "أحمد المري"}
+    assert message["event"]["actor"]["names"] == {"en": english, "ar": "أحمد المري"}

@@ -135,8 +135,14 @@ def service_list_active() -> QuerySet[Service]:
 
 
 def user_ref(user: User | None) -> dict[str, Any] | None:
-    """A user as the console names them, in the active language."""
-    return {"id": user.pk, "name": user_display_name(user)} if user is not None else None
+    """A user as the console names them: in the active language, and in each language (`names`), because a live
+    message is shaped once, in the language of whoever made the change, and every console shows it in its own."""
+    if user is None:
+        return None
+    account = _account_name(user)
+    arabic = getattr(user, "arabic_name", None)
+    names = {"en": account, "ar": arabic.name if arabic is not None and arabic.name else account}
+    return {"id": user.pk, "name": names["ar"] if arabic_active() else account, "names": names}
 
 
 def user_record(user: User | None) -> dict[str, Any] | None:

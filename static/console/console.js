@@ -11,6 +11,8 @@
   const t = (key) => stringsNode.getAttribute(`data-${key}`) || key;
   const fmt = (template, values) => template.replace(/%\((\w+)\)s/g, (_, name) => String(values[name] ?? ""));
   const nameOf = (obj) => (obj ? (lang === "ar" ? obj.name_ar : obj.name_en) || obj.name_en || "" : "");
+  // A person in this page's language: a live message names people in the language of whoever made the change.
+  const personName = (person) => (person ? (person.names && person.names[lang]) || person.name || "" : "");
   // Choice labels come from the server in the page's language (tickets/sentences.py), never copied here.
   const labels = config.labels || {};
   const labelOf = (kind) => (value) => (labels[kind] || {})[String(value)] ?? String(value ?? "");
@@ -188,7 +190,7 @@
     setText(button.querySelector(".q-team"), nameOf(row.team));
     setText(button.querySelector(".q-status"), statusLabel(row.status));
     const assignee = button.querySelector(".q-assignee");
-    setText(assignee, row.assignee ? row.assignee.name : t("unassigned"));
+    setText(assignee, row.assignee ? personName(row.assignee) : t("unassigned"));
     assignee.classList.toggle("is-none", !row.assignee);
     button.classList.toggle("is-new", state.fresh.has(row.number));
     button.setAttribute("aria-current", state.openNumber === row.number ? "true" : "false");
@@ -552,7 +554,7 @@
 
   const onPresence = (message) => {
     state.presence = { online: message.online || [], tickets: message.tickets || {} };
-    const others = state.presence.online.filter((user) => user.id !== state.me.id).map((user) => user.name);
+    const others = state.presence.online.filter((user) => user.id !== state.me.id).map(personName);
     setText($("online-list"), others.length ? fmt(t("online"), { names: others.join(lang === "ar" ? "، " : ", ") }) : "");
     paintPresence();
     scheduleRender();
@@ -662,12 +664,12 @@
     setText($("panel-title"), row.subject);
     $("panel-title").title = row.subject;
     setText($("bar-status"), statusLabel(row.status));
-    setText($("bar-assignee"), row.assignee ? row.assignee.name : t("nobody"));
+    setText($("bar-assignee"), row.assignee ? personName(row.assignee) : t("nobody"));
     setText($("bar-priority"), `P${row.priority}`);
     setText($("fact-agency"), nameOf(row.agency));
     setText($("fact-service"), nameOf(row.service));
     setText($("fact-team"), nameOf(row.team));
-    setText($("fact-assignee"), row.assignee ? row.assignee.name : t("unassigned"));
+    setText($("fact-assignee"), row.assignee ? personName(row.assignee) : t("unassigned"));
     setText($("fact-opened"), `${formatDate(row.opened_at)} · ${fmt(t("via"), { channel: channelLabel(row.channel) })}`);
     const paused = row.sla_paused_at ? ` · ${t("paused")}` : "";
     setText($("fact-response"), row.responded_at ? `${formatDate(row.response_due_at)} ✓` : `${formatDate(row.response_due_at)}${paused}`);
@@ -798,7 +800,7 @@
     const atEnd = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 40;
     const firstFill = !$("panel-timeline").childElementCount;
     refreshPanelRow(data.ticket);
-    const requester = data.requester ? data.requester.name : data.requester_name || "—";
+    const requester = data.requester ? personName(data.requester) : data.requester_name || "—";
     const phone = [data.contact_phone, data.caller_phone].filter((value, index, all) => value && all.indexOf(value) === index).join(" · ");
     setText($("fact-requester"), requester);
     setText($("fact-phone"), phone || "—");
@@ -855,9 +857,9 @@
     const viewers = viewersOf(state.openNumber);
     const parts = [];
     if (viewers.length) {
-      parts.push(fmt(t("also-viewing"), { names: viewers.map((v) => v.name).join(lang === "ar" ? "، " : ", ") }));
+      parts.push(fmt(t("also-viewing"), { names: viewers.map(personName).join(lang === "ar" ? "، " : ", ") }));
     }
-    for (const viewer of viewers.filter((v) => v.typing)) parts.push(fmt(t("is-typing"), { name: viewer.name }));
+    for (const viewer of viewers.filter((v) => v.typing)) parts.push(fmt(t("is-typing"), { name: personName(viewer) }));
     setText(line, parts.join(" · "));
   };
 

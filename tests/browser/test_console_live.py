@@ -10,11 +10,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.db import connections
+from django.utils import translation
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import LIVE_DELIVERY_SECONDS, SERVER_HEARTBEAT_SECONDS
 from tests.factories import PASSWORD
-from tickets.models import Level
+from tickets.models import ArabicName, Level, Ticket
+from tickets.services import ticket_claim
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -156,5 +158,27 @@ def test_console_reconnects_by_itself_and_shows_what_it_missed(make_ticket, tech
         expect(console.locator(f'.q-row[data-number="{missed.number}"]')).to_contain_text("Data centre power alarm")
         expect(console.locator("#announce-queue")).to_contain_text("Back online. The queue is up to date.")
         assert console.evaluate("window.consoleNotReloaded") is True
+    finally:
+        context.close()
+
+
+def test_a_change_made_from_an_arabic_page_names_people_in_english_on_an_english_console(
+    make_ticket, technician, other_technician, daphne_server, browser
+):
+    committed_elsewhere(ArabicName.objects.create, user=other_technician, name="يوسف الخليفي")
+    ticket = committed_elsewhere(make_ticket, subject="Core switch down")
+    context = browser.new_context(locale="en-GB")
+    page = context.new_page()
+    try:
+        open_console(page, daphne_server.url, technician.username)
+        row = page.locator(f'.q-row[data-number="{ticket.number}"]')
+        expect(row.locator(".q-assignee")).to_have_text("Unassigned")
+
+        def claim_from_an_arabic_page() -> None:
+            with translation.override("ar"):
+                ticket_claim(ticket=Ticket.objects.get(pk=ticket.pk), technician=other_technician)
+
+        committed_elsewhere(claim_from_an_arabic_page)
+        expect(row.locator(".q-assignee")).to_have_text(other_technician.get_full_name())
     finally:
         context.close()

@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from tickets.console import publish
 from tickets.models import ConsolePresence
-from tickets.selectors import user_display_name
+from tickets.selectors import user_ref
 
 logger = logging.getLogger(__name__)
 
@@ -58,13 +58,13 @@ def presence_state(*, now: dt.datetime | None = None) -> dict[str, Any]:
     now = now or timezone.now()
     rows = (
         ConsolePresence.objects.filter(last_seen__gte=_stale_before(now))
-        .select_related("user")
+        .select_related("user__arabic_name")
         .order_by("user__first_name", "user__last_name", "user__username", "pk")
     )
     online: dict[int, dict[str, Any]] = {}
     viewers: dict[int, dict[int, dict[str, Any]]] = {}
     for row in rows:
-        online.setdefault(row.user_id, {"id": row.user_id, "name": user_display_name(row.user)})
+        online.setdefault(row.user_id, user_ref(row.user) or {})
         if row.ticket_number is None:
             continue
         viewer = viewers.setdefault(row.ticket_number, {}).setdefault(
