@@ -76,3 +76,9 @@ def rotation_of(team: Team, members: list, **kwargs):
         RotationMember(rotation=rotation, user=user, position=position) for position, user in enumerate(members)
     )
     return rotation
+
+
+def person_ref(user, *, arabic: str = "") -> dict:
+    """A user as the live console names them: in the page's language and in each language."""
+    name = user.get_full_name()
+    return {"id": user.pk, "name": name, "names": {"en": name, "ar": arabic or name}}

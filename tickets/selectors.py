@@ -135,10 +135,13 @@ def service_list_active() -> QuerySet[Service]:
 
 
 def user_ref(user: User | None) -> dict[str, Any] | None:
+    """A user as the console names them (`person_ref`), or None."""
+    return person_ref(user) if user is not None else None
+
+
+def person_ref(user: User) -> dict[str, Any]:
     """A user as the console names them: in the active language, and in each language (`names`), because a live
     message is shaped once, in the language of whoever made the change, and every console shows it in its own."""
-    if user is None:
-        return None
     account = _account_name(user)
     arabic = getattr(user, "arabic_name", None)
     names = {"en": account, "ar": arabic.name if arabic is not None and arabic.name else account}

@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from django.test import Client
 from django.utils.crypto import get_random_string
 
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, person_ref
 from tests.tickets.test_services import finished
 from tickets.models import Status, Ticket, TicketEvent
 from tickets.services import ticket_assign, ticket_claim, ticket_comment, ticket_set_status
@@ -94,7 +94,7 @@ def test_panel_shows_technicians_everything_including_internal_notes(technician,
     panel = response.json()
     assert panel["ticket"]["number"] == ticket.number
     assert panel["description"] == ticket.description
-    assert panel["requester"] == {"id": staff.pk, "name": staff.get_full_name()}
+    assert panel["requester"] == person_ref(staff)
     assert panel["contact_phone"] == "+97444000000"
     assert panel["agency_ticket_url"] == f"/tickets/{ticket.number}/"
     assert [item["kind"] for item in panel["timeline"]] == ["opened", "commented", "commented"]
@@ -147,7 +147,7 @@ def test_claim_with_csrf_token_succeeds_and_returns_the_new_row(technician, make
     body = response.json()
     assert body["ok"] is True
     assert body["error"] is None
-    assert body["ticket"]["assignee"] == {"id": technician.pk, "name": technician.get_full_name()}
+    assert body["ticket"]["assignee"] == person_ref(technician)
     assert body["ticket"]["status"] == Status.IN_PROGRESS
     assert body["ticket"]["version"] == Ticket.objects.get(pk=ticket.pk).last_event_id > ticket.last_event_id
 

@@ -10,7 +10,7 @@ from django.test import Client
 from django.utils import translation
 
 from notifications.models import Notification
-from tests.factories import staff_of
+from tests.factories import person_ref, staff_of
 from tests.tickets.test_console_http import logged_in, with_csrf
 from tickets.exceptions import InvalidInput, NotAllowed
 from tickets.models import Channel, Level, Priority, Ticket, TicketEvent
@@ -176,7 +176,7 @@ def test_members_of_an_agency_are_offered_with_their_phone(agency, staff, other_
 
     members = logged_in(technician).get(f"/console/agencies/{agency.pk}/members/").json()["members"]
 
-    assert members == [{"id": staff.pk, "name": staff.get_full_name(), "phone": "+97444000001"}]
+    assert members == [{**person_ref(staff), "phone": "+97444000001"}]
     assert logged_in(staff).get(f"/console/agencies/{agency.pk}/members/").status_code == 403
 
 

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.test import Client
 
 from helpdesk.asgi import application
-from tests.factories import ServiceFactory, TeamFactory, technician_of
+from tests.factories import ServiceFactory, TeamFactory, person_ref, technician_of
 from tests.tickets.test_services import finished
 from tickets.console.queue import queue_rows
 from tickets.console.selectors import console_me
@@ -146,7 +146,7 @@ async def test_technician_is_accepted_and_gets_the_snapshot_first(technician, te
     assert first["heartbeat_seconds"] == settings.HELPDESK_CONSOLE_HEARTBEAT_SECONDS
     second = await communicator.receive_json_from(timeout=WAIT)
     assert second["type"] == "presence"
-    assert {"id": technician.pk, "name": technician.get_full_name()} in second["online"]
+    assert person_ref(technician) in second["online"]
     await communicator.disconnect()
 
 
@@ -186,7 +186,7 @@ async def test_snapshot_holds_my_teams_unassigned_and_my_open_tickets(
     assert closed.number not in numbers
     assert snapshot["cursor"] == await sync_to_async(lambda: TicketEvent.objects.latest("pk").pk)()
     row = next(row for row in snapshot["tickets"] if row["number"] == mine_by_team.number)
-    assert row["assignee"] == {"id": other_technician.pk, "name": other_technician.get_full_name()}
+    assert row["assignee"] == person_ref(other_technician)
     assert row["status"] == Status.IN_PROGRESS
     await communicator.disconnect()
 
@@ -274,7 +274,7 @@ async def test_a_claim_after_a_colleagues_is_told_who_has_the_ticket(technician,
     await second.send_json_to({**claim, "request_id": "b"})
     lost = await receive(second, "action.result")
     assert (won["request_id"], won["ok"]) == ("a", True)
-    assert won["ticket"]["assignee"] == {"id": technician.pk, "name": technician.get_full_name()}
+    assert won["ticket"]["assignee"] == person_ref(technician)
     assert (lost["request_id"], lost["ok"]) == ("b", False)
     assert lost["error"] == f"{technician.get_full_name()} has already taken this ticket."
     assert lost["ticket"]["assignee"]["id"] == technician.pk
@@ -356,7 +356,7 @@ async def test_acknowledge_over_the_socket_is_broadcast_to_everyone(technician, 
     assert result["error"] is None
     event = await receive(watcher, "event", where=lambda m: m["event"]["kind"] == "acknowledged")
     assert event["ticket"]["status"] == "acknowledged"
-    assert event["event"]["actor"] == {"id": technician.pk, "name": technician.get_full_name()}
+    assert event["event"]["actor"] == person_ref(technician)
     assert event["ticket"]["version"] == result["ticket"]["version"] > ticket.last_event_id
     await actor.disconnect()
     await watcher.disconnect()
@@ -394,7 +394,7 @@ async def test_technicians_see_each_other_online_and_who_views_and_types(technic
     await second.send_json_to({"type": "view", "ticket": ticket.number})
     viewing = await receive(first, "presence", where=lambda m: str(ticket.number) in m["tickets"])
     assert viewing["tickets"][str(ticket.number)] == [
-        {"id": other_technician.pk, "name": other_technician.get_full_name(), "typing": False}
+        {**person_ref(other_technician), "typing": False}
     ]
     await second.send_json_to({"type": "typing", "ticket": ticket.number, "typing": True})
     typing = await receive(

@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from tickets.console import publish
 from tickets.models import ConsolePresence
-from tickets.selectors import user_ref
+from tickets.selectors import person_ref
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ def presence_state(*, now: dt.datetime | None = None) -> dict[str, Any]:
     online: dict[int, dict[str, Any]] = {}
     viewers: dict[int, dict[int, dict[str, Any]]] = {}
     for row in rows:
-        online.setdefault(row.user_id, user_ref(row.user) or {})
+        online.setdefault(row.user_id, person_ref(row.user))
         if row.ticket_number is None:
             continue
         viewer = viewers.setdefault(row.ticket_number, {}).setdefault(

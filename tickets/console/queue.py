@@ -21,7 +21,7 @@ from django.db import connections
 from django.db.models import Q, QuerySet
 
 from tickets.models import OPEN_STATUSES, Agency, Service, Team, Ticket
-from tickets.selectors import event_cursor_latest, iso_or_none, user_display_name
+from tickets.selectors import event_cursor_latest, iso_or_none, person_ref
 
 _OPEN = frozenset(OPEN_STATUSES)
 _ROW_COLUMNS = (
@@ -109,8 +109,10 @@ class _Lookups:
             services=names(Service),
             teams={pk: {"id": pk, **value} for pk, value in names(Team).items()},
             assignees={
-                user.pk: {"id": user.pk, "name": user_display_name(user)}
-                for user in users.only("first_name", "last_name", "username")
+                user.pk: person_ref(user)
+                for user in users.select_related("arabic_name").only(
+                    "first_name", "last_name", "username", "arabic_name__name"
+                )
             },
         )
 
