@@ -114,15 +114,17 @@ def user_display_name(user: User) -> str:
     """A person's name in the active language: their Arabic name when Arabic is active and they have one, else the
     account's full name, else the username. (Select `<user>__arabic_name` with many users: each one read here
     otherwise costs a query on Arabic pages.)"""
-    if arabic_active():
-        arabic = getattr(user, "arabic_name", None)
-        if arabic is not None and arabic.name:
-            return arabic.name
-    return _account_name(user)
+    return _arabic_name(user) if arabic_active() else _account_name(user)
 
 
 def _account_name(user: User) -> str:
     return user.get_full_name() or user.get_username()
+
+
+def _arabic_name(user: User) -> str:
+    """The user's Arabic name, else the account's name."""
+    arabic = getattr(user, "arabic_name", None)
+    return arabic.name if arabic is not None and arabic.name else _account_name(user)
 
 
 def by_name[Named: models.Model](queryset: QuerySet[Named]) -> QuerySet[Named]:
@@ -142,10 +144,8 @@ def user_ref(user: User | None) -> dict[str, Any] | None:
 def person_ref(user: User) -> dict[str, Any]:
     """A user as the console names them: in the active language, and in each language (`names`), because a live
     message is shaped once, in the language of whoever made the change, and every console shows it in its own."""
-    account = _account_name(user)
-    arabic = getattr(user, "arabic_name", None)
-    names = {"en": account, "ar": arabic.name if arabic is not None and arabic.name else account}
-    return {"id": user.pk, "name": names["ar"] if arabic_active() else account, "names": names}
+    names = {"en": _account_name(user), "ar": _arabic_name(user)}
+    return {"id": user.pk, "name": names["ar" if arabic_active() else "en"], "names": names}
 
 
 def user_record(user: User | None) -> dict[str, Any] | None:
