@@ -13,13 +13,14 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import get_language
 
-from tickets.models import Agency, AgencyMembership, Attachment, Comment, Service, Team, Ticket, TicketEvent
+from tickets.models import Agency, AgencyMembership, ArabicName, Attachment, Comment, Service, Team, Ticket, TicketEvent
 
 
 @dataclass(frozen=True)
 class UserRole:
     technician: bool
     membership: AgencyMembership | None
+    arabic_name: ArabicName | None = None
 
 
 # The roles already worked out in the current request, by user id (`roles_per_request`); None outside a request, where
@@ -40,21 +41,27 @@ def roles_per_request() -> Iterator[None]:
 
 def user_role(user: User | AnonymousUser) -> UserRole:
     """Whether the user is a technician, and their agency membership with its agency, in one query (once per request
-    within `roles_per_request`). The membership is also left on `user.agency_membership`."""
+    within `roles_per_request`). The membership and the Arabic name are also left on the user, so that naming the
+    request's own user costs no query."""
     if not user.is_authenticated:
         return UserRole(technician=False, membership=None)
     known = _request_roles.get()
     role = known.get(user.pk) if known is not None else None
     if role is None:
         row = (
-            User.objects.select_related("agency_membership__agency")
+            User.objects.select_related("agency_membership__agency", "arabic_name")
             .annotate(technician=Exists(Team.members.through.objects.filter(user_id=OuterRef("pk"))))
             .get(pk=user.pk)
         )
-        role = UserRole(technician=row.technician and row.is_active, membership=getattr(row, "agency_membership", None))
+        role = UserRole(
+            technician=row.technician and row.is_active,
+            membership=getattr(row, "agency_membership", None),
+            arabic_name=getattr(row, "arabic_name", None),
+        )
         if known is not None:
             known[user.pk] = role
     user._state.fields_cache["agency_membership"] = role.membership
+    user._state.fields_cache["arabic_name"] = role.arabic_name
     return role
 
 
