@@ -1,25 +1,31 @@
-"""The cache's Redis connections, shared by the whole process."""
+"""The cache's Redis client, one for the whole process."""
 
 from __future__ import annotations
 
 import threading
 from typing import Any
 
-import redis
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+from django.utils.functional import cached_property
 
 
-class SharedConnectionPool(redis.ConnectionPool):
-    """One connection pool per Redis URL for the process. Django makes a cache object, with pools of its own, for
-    each context it serves (every ASGI request runs in one of its own), so without this every request would connect
-    to Redis anew to read its session."""
+class SharedRedisCache(RedisCache):
+    """Django's Redis cache, except that every cache object of the process with the same servers and options shares
+    one client and its connection pools. Django makes a cache object for each context it serves, and every ASGI
+    request runs in one of its own, so each request would otherwise build a client (redis-py reads its own package
+    metadata from disk for each) and connect to Redis anew to read its session."""
 
-    _shared: dict[str, SharedConnectionPool] = {}
-    _shared_lock = threading.Lock()
+    _clients: dict[str, RedisCacheClient] = {}
+    _clients_lock = threading.Lock()
 
-    @classmethod
-    def from_url(cls, url: str, **kwargs: Any) -> SharedConnectionPool:
-        with cls._shared_lock:
-            pool = cls._shared.get(url)
-            if pool is None:
-                pool = cls._shared[url] = super().from_url(url, **kwargs)
-            return pool
+    def __init__(self, server: str | list[str], params: dict[str, Any]) -> None:
+        super().__init__(server, params)
+        self._client_key = repr((server, sorted(params.get("OPTIONS", {}).items())))
+
+    @cached_property
+    def _cache(self) -> RedisCacheClient:
+        with self._clients_lock:
+            client = self._clients.get(self._client_key)
+            if client is None:
+                client = self._clients[self._client_key] = super()._cache
+            return client

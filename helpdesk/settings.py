@@ -161,16 +161,11 @@ if REDIS_URL:
     # Sessions are read from Redis, and from the database only when Redis has lost them.
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "helpdesk.cache.SharedRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("HELPDESK_CHANNEL_PREFIX", "helpdesk"),
-            # A hung Redis fails a request in a second instead of holding it; every request shares the process's
-            # connections.
-            "OPTIONS": {
-                "socket_timeout": 1,
-                "socket_connect_timeout": 1,
-                "pool_class": "helpdesk.cache.SharedConnectionPool",
-            },
+            # A hung Redis fails a request in a second instead of holding it.
+            "OPTIONS": {"socket_timeout": 1, "socket_connect_timeout": 1},
         }
     }
     # Django's cached_db, except that a Redis that fails costs a request its socket timeout, not an error.

@@ -181,17 +181,18 @@ def test_on_the_embedded_sqlite_a_second_writer_waits_for_the_first_instead_of_f
     with connections[sqlite_file].cursor() as cursor:
         cursor.execute("SELECT n FROM counter")
         assert cursor.fetchone() == (2,)
-def test_every_cache_object_of_a_process_shares_its_redis_connections():
-    """Django makes a cache object per request (per context); their sessions must not each connect to Redis."""
+def test_every_cache_object_of_a_process_shares_its_redis_client():
+    """Django makes a cache object per request (per context); their sessions must not each build a Redis client
+    (redis-py reads its package metadata from disk for each) nor connect to Redis anew."""
     code = (
         "import asyncio, django; django.setup(); from django.core.cache import caches; "
         "from asgiref.sync import sync_to_async; "
         "cache = lambda: caches['default']; "
         "objects = [asyncio.run(sync_to_async(cache)()) for _ in range(3)]; "
         "pools = {id(c._cache.get_client(write=True).connection_pool) for c in objects}; "
-        "print(len({id(c) for c in objects}), len(pools))"
+        "print(len({id(c) for c in objects}), len({id(c._cache) for c in objects}), len(pools))"
     )
     env = {"DJANGO_SECRET_KEY": "k", "REDIS_URL": "redis://127.0.0.1:6379/15"}
     result = python_in(["-c", code], {**env, "DJANGO_SETTINGS_MODULE": "helpdesk.settings"})
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["3", "1"]
+    assert result.stdout.split() == ["3", "1", "1"]
