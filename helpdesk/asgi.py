@@ -14,13 +14,13 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
-from helpdesk.middleware import BodySizeLimit, PublicOriginValidator  # noqa: E402
+from helpdesk.middleware import BodySizeLimit, PublicOriginValidator, RequestThreads  # noqa: E402
 from helpdesk.realtime import PublishAfterResponse  # noqa: E402
 from helpdesk.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": PublishAfterResponse(BodySizeLimit(django_asgi_app)),
+        "http": PublishAfterResponse(BodySizeLimit(RequestThreads(django_asgi_app))),
         "websocket": PublicOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
