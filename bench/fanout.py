@@ -65,6 +65,7 @@ def database_create() -> None:
 
 def fixtures_load(*, sockets: int) -> tuple[list[str], int]:
     """Wipe the bench tickets, make sure N technicians exist, and return one session key each and the service id."""
+    from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
     from django.contrib.sessions.backends.db import SessionStore
     from django.contrib.sessions.models import Session
@@ -104,7 +105,7 @@ def fixtures_load(*, sockets: int) -> tuple[list[str], int]:
     for user in technicians:
         session = SessionStore()
         session[SESSION_KEY] = str(user.pk)
-        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[-1]
         session[HASH_SESSION_KEY] = user.get_session_auth_hash()
         session.create()
         keys.append(session.session_key)

@@ -183,7 +183,9 @@ AUTH_PASSWORD_VALIDATORS = [
 # Brute force: after HELPDESK_LOGIN_FAILURE_LIMIT failed logins for one account from one address, that account is
 # locked for that address (others can still log in to it, so an attacker cannot lock a technician out during an
 # incident) for HELPDESK_LOGIN_LOCKOUT_MINUTES; the duty manager unlocks it earlier in the admin.
-AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+# The model backend, reading the request's user with their role in one query (sessions made before it named Django's
+# own ModelBackend and ask their users to log in again).
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "tickets.auth.RoleModelBackend"]
 AXES_FAILURE_LIMIT = int(os.environ.get("HELPDESK_LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = dt.timedelta(minutes=int(os.environ.get("HELPDESK_LOGIN_LOCKOUT_MINUTES", "15")))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]

@@ -39,22 +39,33 @@ def roles_per_request() -> Iterator[None]:
         _request_roles.reset(token)
 
 
+def _users_with_role() -> QuerySet[User]:
+    """Users with what `user_role` answers: their team membership, agency membership with its agency, Arabic name."""
+    return User.objects.select_related("agency_membership__agency", "arabic_name").annotate(
+        helpdesk_technician=Exists(Team.members.through.objects.filter(user_id=OuterRef("pk")))
+    )
+
+
+def user_with_role(user_id: Any) -> User | None:
+    """The user with that id, read with their role in the same query (`tickets.auth.RoleModelBackend`: the request's
+    user then costs one query for who they are and what they may do)."""
+    return _users_with_role().filter(pk=user_id).first()
+
+
 def user_role(user: User | AnonymousUser) -> UserRole:
     """Whether the user is a technician, and their agency membership with its agency, in one query (once per request
-    within `roles_per_request`). The membership and the Arabic name are also left on the user, so that naming the
-    request's own user costs no query."""
+    within `roles_per_request`, none for the request's own user, read with it by `user_with_role`). The membership
+    and the Arabic name are also left on the user, so that naming the request's own user costs no query."""
     if not user.is_authenticated:
         return UserRole(technician=False, membership=None)
     known = _request_roles.get()
     role = known.get(user.pk) if known is not None else None
     if role is None:
-        row = (
-            User.objects.select_related("agency_membership__agency", "arabic_name")
-            .annotate(technician=Exists(Team.members.through.objects.filter(user_id=OuterRef("pk"))))
-            .get(pk=user.pk)
-        )
+        # Outside a request every question is asked afresh, even of a user read with their role.
+        read_with_role = known is not None and hasattr(user, "helpdesk_technician")
+        row: Any = user if read_with_role else _users_with_role().get(pk=user.pk)
         role = UserRole(
-            technician=row.technician and row.is_active,
+            technician=row.helpdesk_technician and row.is_active,
             membership=getattr(row, "agency_membership", None),
             arabic_name=getattr(row, "arabic_name", None),
         )
