@@ -141,6 +141,10 @@ async def one(endpoint: str, target: Target, index: int, sequence: int) -> tuple
             form.add_field(name, value)
         async with session.post(f"{base}/tickets/new/", data=form, allow_redirects=False) as response:
             await response.read()
+            # The "ticket opened" notice rides in the `messages` cookie to the ticket's page, which shows it and drops
+            # the cookie. This client does not follow the redirect, so it drops the cookie itself: otherwise each POST
+            # would carry every earlier notice (up to the cookie's 2 kB cap) for the server to decode and re-sign.
+            session.cookie_jar.clear(lambda cookie: cookie.key == "messages")
             ok = response.status == 302 and "/tickets/" in response.headers.get("Location", "")
             return response.status, "" if ok else f"HTTP {response.status}"
     path = {"form": "/tickets/new/", "list": "/tickets/", "ticket": f"/tickets/{target.ticket}/"}[endpoint]
