@@ -86,6 +86,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "helpdesk.urls"
+FORM_RENDERER = "helpdesk.forms.FormRenderer"
 ASGI_APPLICATION = "helpdesk.asgi.application"
 WSGI_APPLICATION = None
 
