@@ -117,6 +117,9 @@ def escalation_on_event(*, ticket: Ticket, event: TicketEvent) -> None:
     decides again with this change committed (a worker never waits for a due row while holding a ticket)."""
     if event.kind in ESCALATION_EVENT_KINDS:
         return
+    if event.kind == TicketEvent.Kind.OPENED:
+        _escalation_open(ticket=ticket, event=event)
+        return
     escalation = escalation_for(ticket=ticket, now=event.created_at)
     before = (escalation.chain_run, escalation.watch, escalation.paging)
     values = ticket_values(ticket)
@@ -135,6 +138,29 @@ def escalation_on_event(*, ticket: Ticket, event: TicketEvent) -> None:
     if (escalation.chain_run, escalation.watch, escalation.paging) != before:
         escalation.save(update_fields=["chain_run", "watch", "paging"])
     if wake:
+        wake_worker()
+
+
+def _escalation_open(*, ticket: Ticket, event: TicketEvent) -> None:
+    """What `escalation_on_event` does for any change, for a ticket just opened, which has no escalation row and no
+    due rows yet: its team's chain copied, the chain started when the ticket pages at once, the SLA rows scheduled,
+    each table written once and nothing read back that cannot exist."""
+    chain = chain_for_team(team_id=ticket.team_id)
+    values = ticket_values(ticket)
+    escalation = TicketEscalation(ticket=ticket, chain=chain.as_json(), created_at=event.created_at)
+    rows: list[rules.Due] = []
+    if rules.chain_starts_now(values, chain_run=escalation.chain_run):
+        escalation.chain_run += 1
+        rows.extend(rules.chain_plan(chain, run=escalation.chain_run, start=ticket.opened_at))
+    rows.extend(
+        rules.Due(trigger, 0, round_, escalation.watch, due_at)
+        for (trigger, round_), due_at in rules.sla_plan(values, chain).items()
+        if due_at is not None
+    )
+    escalation.save()
+    # Also sets `ticket.escalation`: the console's row of the change reads its paging without another query.
+    escalation.ticket = ticket
+    if due_create(ticket_id=ticket.pk, rows=rows):
         wake_worker()
 
 
