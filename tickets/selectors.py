@@ -49,7 +49,8 @@ def _users_with_role() -> QuerySet[User]:
 def user_with_role(user_id: Any) -> User | None:
     """The user with that id, read with their role in the same query (`tickets.auth.RoleModelBackend`: the request's
     user then costs one query for who they are and what they may do)."""
-    return _users_with_role().filter(pk=user_id).first()
+    # Not `.first()`: its ORDER BY and LIMIT cost a third more to build than the query itself, for one row by key.
+    return next(iter(_users_with_role().filter(pk=user_id)), None)
 
 
 def user_role(user: User | AnonymousUser) -> UserRole:
