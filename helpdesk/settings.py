@@ -151,7 +151,8 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            # channels-redis' pub/sub layer, decoding a group message once per process (not once per socket).
+            "BACKEND": "helpdesk.channel_layer.PubSubChannelLayer",
             "CONFIG": {
                 # redis-py 8 otherwise closes idle sockets every 5 s.
                 "hosts": [{"address": REDIS_URL, "socket_timeout": None}],

@@ -6,9 +6,11 @@ import os
 from urllib.parse import urlsplit
 
 import pytest
+from channels_redis.pubsub import RedisPubSubChannelLayer
 from django.conf import settings
 from django.db import connection
 from django.utils import translation
+from django.utils.module_loading import import_string
 
 from hotline.backends import LocmemBackend
 from tests.factories import AgencyFactory, ServiceFactory, TeamFactory, staff_of, technician_of
@@ -46,8 +48,8 @@ def shared_database_url() -> str:
 def require_redis_layer():
     """For tests that must run on the real Redis channel layer: they fail under HELPDESK_REQUIRE_SERVICES=1 and
     skip elsewhere when REDIS_URL is not set."""
-    backend = settings.CHANNEL_LAYERS["default"]["BACKEND"]
-    if "channels_redis" not in backend:
+    backend = import_string(settings.CHANNEL_LAYERS["default"]["BACKEND"])
+    if not issubclass(backend, RedisPubSubChannelLayer):
         if REQUIRE_SERVICES:
             pytest.fail("REDIS_URL is required for this test (HELPDESK_REQUIRE_SERVICES=1)")
         pytest.skip("REDIS_URL is not set")

@@ -116,7 +116,7 @@ def test_only_get_is_allowed(client):
 async def test_repeated_checks_leave_no_channel_subscribed_on_redis(require_redis_layer, layer_settings):
     layer_settings(django_settings.CHANNEL_LAYERS)
     for _ in range(3):
-        assert (await health.channel_layer_check())["backend"] == "RedisPubSubChannelLayer"
+        assert (await health.channel_layer_check())["backend"] == "PubSubChannelLayer"
     prefix = django_settings.CHANNEL_LAYERS["default"]["CONFIG"].get("prefix", "asgi")
     client = redis.asyncio.Redis.from_url(django_settings.REDIS_URL)
     try:

@@ -13,6 +13,7 @@ from asgiref.sync import async_to_sync, sync_to_async
 from asgiref.testing import ApplicationCommunicator
 from channels.layers import channel_layers, get_channel_layer
 from channels.testing import HttpCommunicator
+from django.conf import settings as django_settings
 from django.db import transaction
 from django.utils import translation
 
@@ -343,3 +344,22 @@ def test_a_live_message_names_people_in_each_language_whatever_the_writers(
     english = technician.get_full_name()
     assert message["ticket"]["assignee"]["names"] == {"en": english, "ar": "أحمد المري"}
     assert message["event"]["actor"]["names"] == {"en": english, "ar": "أحمد المري"}
+
+
+async def test_a_group_message_is_decoded_once_for_every_socket_of_the_process(require_redis_layer, layer_settings):
+    layer = layer_settings(django_settings.CHANNEL_LAYERS)
+    decoded = []
+    decode = layer._serializer.deserialize
+    layer._serializer.deserialize = lambda data: decoded.append(data) or decode(data)
+    channels = [await layer.new_channel() for _ in range(3)]
+    for channel in channels:
+        await layer.group_add("decode-once", channel)
+    await layer.group_send("decode-once", {"type": "ticket.event", "cursor": 7, "event": {"kind": "opened"}})
+    received = [await receive_within(layer, channel) for channel in channels]
+    assert received == [{"type": "ticket.event", "cursor": 7, "event": {"kind": "opened"}}] * 3
+    assert len(decoded) == 1
+    # Each socket's message is its own: one handler changing it changes nothing for the others.
+    received[0]["type"] = "changed"
+    assert [message["type"] for message in received] == ["changed", "ticket.event", "ticket.event"]
+    for channel in channels:
+        await layer.group_discard("decode-once", channel)

@@ -54,7 +54,7 @@ def test_redis_url_selects_the_redis_pubsub_layer_without_socket_timeout():
         {"DJANGO_SECRET_KEY": "k", "REDIS_URL": "redis://cache.internal:6379/2", "HELPDESK_CHANNEL_PREFIX": "hd1"}
     )
     layer = values["layers"]["default"]
-    assert layer["BACKEND"] == "channels_redis.pubsub.RedisPubSubChannelLayer"
+    assert layer["BACKEND"] == "helpdesk.channel_layer.PubSubChannelLayer"
     assert layer["CONFIG"]["hosts"] == [{"address": "redis://cache.internal:6379/2", "socket_timeout": None}]
     assert layer["CONFIG"]["prefix"] == "hd1"
     # Sessions are read from the same Redis, and from the database only when it lost them.
