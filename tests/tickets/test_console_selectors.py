@@ -11,7 +11,7 @@ from django.utils import timezone
 from tests.factories import AgencyFactory, ServiceFactory, TeamFactory, staff_of, technician_of
 from tickets.console import presence
 from tickets.console.queue import console_snapshot, queue_rows
-from tickets.console.selectors import console_me, console_missed, console_resync
+from tickets.console.selectors import console_access_lost, console_me, console_missed, console_resync
 from tickets.models import ConsolePresence, Ticket, TicketEvent
 from tickets.selectors import ticket_row
 from tickets.services import ticket_assign, ticket_claim, ticket_comment, ticket_open
@@ -164,3 +164,21 @@ def test_presence_groups_sockets_by_user(technician, other_technician):
     presence.presence_leave(channel_name="tab-2")
     viewers = {viewer["id"]: viewer["typing"] for viewer in presence.presence_state()["tickets"]["100005"]}
     assert viewers == {technician.pk: False, other_technician.pk: False}
+
+
+@pytest.mark.django_db
+def test_a_heartbeat_checks_the_session_and_the_rights_in_one_query(
+    client, settings, technician, team, django_assert_num_queries
+):
+    """Every console asks at each heartbeat; with the session in the cache, that is one query."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+    client.force_login(technician)
+    session_key = client.session.session_key
+    with django_assert_num_queries(1):
+        assert console_access_lost(user_id=technician.pk, session_key=session_key) is None
+    team.members.remove(technician)
+    assert console_access_lost(user_id=technician.pk, session_key=session_key) == "rights"
+    technician.set_password("a-new-password-2026")
+    technician.save()
+    assert console_access_lost(user_id=technician.pk, session_key=session_key) == "session"

@@ -9,7 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare
 
@@ -87,10 +87,12 @@ def console_access_lost(*, user_id: int, session_key: str) -> str | None:
     session = import_module(settings.SESSION_ENGINE).SessionStore(session_key=session_key or None).load()
     if session.get(SESSION_KEY) != str(user_id):
         return "session"
-    user = User.objects.filter(pk=user_id).only("password").first()
+    # One query for both questions: every console asks them at each heartbeat.
+    on_a_team = Exists(Team.members.through.objects.filter(user_id=OuterRef("pk")))
+    user = next(iter(User.objects.filter(pk=user_id).only("password", "is_active").annotate(on_a_team=on_a_team)), None)
     if user is None or not _session_hash_verified(session.get(HASH_SESSION_KEY), user):
         return "session"
-    if not User.objects.filter(pk=user_id, is_active=True, teams__isnull=False).exists():
+    if not (user.is_active and user.on_a_team):
         return "rights"
     return None
 
