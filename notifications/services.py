@@ -38,9 +38,11 @@ def notifications_on_event(*, ticket: Ticket, event: TicketEvent) -> list[Notifi
 
 def _join_or_create(*, ticket: Ticket, recipient: User, channel: str, kind: str, event: TicketEvent) -> Notification:
     # A worker that took the row has counted an attempt under its row lock; the lock below waits for it and then
-    # no longer matches `attempts=0`.
+    # no longer matches `attempts=0`. A ticket just opened has no notification to look for.
     pending = (
-        Notification.objects.select_for_update()
+        None
+        if event.kind == TicketEvent.Kind.OPENED
+        else Notification.objects.select_for_update()
         .filter(ticket=ticket, recipient=recipient, channel=channel, state=Notification.State.PENDING, attempts=0)
         .order_by("id")
         .first()

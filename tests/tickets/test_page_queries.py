@@ -64,7 +64,7 @@ def test_the_ticket_page_asks_seven_questions(
 
 @pytest.mark.django_db
 def test_opening_a_ticket_saves_only_what_changed(logged_in, service, django_assert_max_num_queries):
-    with django_assert_max_num_queries(21) as captured:
+    with django_assert_max_num_queries(20) as captured:
         response = logged_in.post(NEW_URL, form_data(service))
     assert response.status_code == 302
     updates = [query["sql"] for query in captured.captured_queries if query["sql"].startswith("UPDATE")]
