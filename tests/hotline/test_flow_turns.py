@@ -262,6 +262,16 @@ def test_up_to_nine_services_are_one_key_each_and_ten_ask_for_the_hash_key():
     ]
 
 
+def test_an_arabic_caller_hears_the_services_named_in_arabic():
+    turn = flow.advance(flow.State(step="menu", lang="ar"), flow.Keys("1"), STAFF_AR)
+    assert heard(turn) == keyed_number(
+        "service/?lang=ar&purpose=report",
+        AR + "ما الخدمة المتأثرة؟",
+        AR + "لخدمة السحابة الحكومية، اضغط 1.",
+        AR + "لخدمة الشبكة الحكومية، اضغط 2.",
+    )
+
+
 def test_with_no_service_on_the_hotline_the_caller_is_sent_to_the_website():
     turn = flow.advance(flow.State(step="menu", lang="en"), flow.Keys("3"), replace(STAFF, services=()))
     assert heard(turn) == [
@@ -515,6 +525,7 @@ def test_nobody_on_call_or_no_answer_moves_to_the_secondary_then_to_an_urgent_ti
 def test_an_urgent_call_without_a_service_or_answered_by_the_engineer_ends_politely():
     for turn in (
         flow.advance(replace(DIALED, service=None), flow.DialEnded(answered=False), STAFF),
+        flow.advance(replace(DIALED, service=None), flow.OnCallFound(phone=""), STAFF),
         flow.advance(DIALED, flow.DialEnded(answered=True), STAFF),
     ):
         assert heard(turn) == [EN + GOODBYE, "Hangup"]
