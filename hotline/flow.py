@@ -391,7 +391,7 @@ def _pin(state: State, event: Event, context: Context) -> Turn:
     state = replace(state, step="menu", agency=agency.id, code="", tries=0)
     return _menu_turn(
         state,
-        replace(context, caller=replace(context.caller, agency=agency)),
+        context,
         before=[_("You are calling for %(agency)s.") % {"agency": agency.name(state.lang)}],
         remember=True,
     )

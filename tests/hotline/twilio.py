@@ -80,6 +80,22 @@ def verbs(root: ET.Element) -> list[str]:
     return [child.tag for child in root]
 
 
+def script(root: ET.Element) -> list[str]:
+    """The whole TwiML as a reviewer reads it: one line per verb (a nested one indented), its attributes in order of
+    name, then what it says or where it goes."""
+    lines: list[str] = []
+
+    def walk(element: ET.Element, depth: int) -> None:
+        for child in element:
+            head = " ".join([child.tag, *(f"{name}={value}" for name, value in sorted(child.attrib.items()))])
+            text = (child.text or "").strip()
+            lines.append("  " * depth + head + (f": {text}" if text else ""))
+            walk(child, depth + 1)
+
+    walk(root, 0)
+    return lines
+
+
 class Call:
     """One simulated call: each step posts what the caller did to the action URL of the last answer."""
 
