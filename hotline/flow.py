@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from twilio.twiml.voice_response import Gather, Recording, VoiceResponse
 
-from tickets.models import Status
+from tickets.models import OPEN_STATUSES, Status
 from tickets.sentences import choice_label
 
 AR = "ar"
@@ -582,7 +582,7 @@ def _tell_status(state: State, context: Context, report: StatusReport) -> Turn:
         % {"digits": _digits(report.number), "service": report.service.name(language)},
         _("Status: %(status)s.") % {"status": choice_label(Status, report.status)},
     ]
-    if report.assignee:
+    if report.assignee and report.status in OPEN_STATUSES:
         prompts.append(_("%(name)s is working on it.") % {"name": report.assignee})
     elif report.status in (Status.NEW, Status.ACKNOWLEDGED):
         prompts.append(_("It is waiting for a technician."))

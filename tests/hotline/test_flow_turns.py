@@ -453,10 +453,12 @@ def test_a_ticket_in_progress_is_read_back_with_who_has_it_when_it_is_due_and_it
         ({"status": "waiting", "assignee": ""}, [
             "Status: Waiting on requester.", "Latest: Ahmed Al-Marri took the ticket."
         ]),
-        ({"status": "resolved", "sentence": ""}, ["Status: Resolved.", "Ahmed Al-Marri is working on it."]),
+        # Resolved by its technician: nobody is working on it any more.
+        ({"status": "resolved", "sentence": ""}, ["Status: Resolved."]),
+        ({"status": "closed", "sentence": ""}, ["Status: Closed."]),
     ],
 )
-def test_only_an_open_ticket_without_a_technician_waits_for_one_and_only_an_open_one_is_due(changes, said):
+def test_only_an_open_ticket_is_worked_on_or_waits_for_a_technician_and_only_an_open_one_is_due(changes, said):
     turn = flow.advance(flow.State(step="status", lang="en"), flow.StatusRead(report(**changes)), STAFF)
     told = [EN + "Ticket 1 0 0 0 4 2, Government Network.", *(EN + line for line in said), AGAIN]
     assert heard(turn) == one_key("more/?lang=en&ticket=100042", *told)
