@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
 
 # Django must be set up before anything imports models.
-django_asgi_app = get_asgi_application()
+django.setup(set_prefix=False)
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
-from helpdesk.middleware import BodySizeLimit, PublicOriginValidator, RequestThreads  # noqa: E402
+from helpdesk.middleware import BodySizeLimit, OneHopASGIHandler, PublicOriginValidator, RequestThreads  # noqa: E402
 from helpdesk.realtime import PublishAfterResponse  # noqa: E402
 from helpdesk.routing import websocket_urlpatterns  # noqa: E402
+
+django_asgi_app = OneHopASGIHandler()
 
 application = ProtocolTypeRouter(
     {

@@ -7,9 +7,11 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import ParseResult
 
-from asgiref.sync import ThreadSensitiveContext
+from asgiref.sync import ThreadSensitiveContext, sync_to_async
 from channels.security.websocket import OriginValidator
 from django.conf import settings
+from django.core.handlers.asgi import ASGIHandler
+from django.http import HttpRequest, HttpResponseBase
 from django.urls import Resolver404, resolve
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -137,3 +139,17 @@ class RequestThreads:
                 self._idle.append(executor)
             else:
                 executor.shutdown(wait=False)
+
+
+class OneHopASGIHandler(ASGIHandler):
+    """Django's ASGI handler, with the middleware chain built as under WSGI: a request's middleware and view run in one
+    call on its thread. For ASGI Django builds the chain around an async core, so with synchronous middleware (ours,
+    and all of Django's in their sync mode) every request went from its thread back to the event loop and again to
+    the thread for the view (asgiref's AsyncToSync inside SyncToAsync), waking the loop from another thread each
+    time. An async view (the health check) still runs on the event loop, through async_to_sync."""
+
+    def load_middleware(self, is_async: bool = False) -> None:
+        super().load_middleware(is_async=False)
+
+    async def get_response_async(self, request: HttpRequest) -> HttpResponseBase:
+        return await sync_to_async(self.get_response, thread_sensitive=True)(request)

@@ -1,12 +1,16 @@
-"""Each HTTP request's synchronous code runs on one thread, kept for later requests (`RequestThreads`)."""
+"""Each HTTP request's synchronous code runs on one thread, in one hop from the event loop (`OneHopASGIHandler`), on a
+thread kept for later requests (`RequestThreads`)."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
 
-from asgiref.sync import sync_to_async
+import pytest
+from asgiref.sync import AsyncToSync, sync_to_async
+from channels.testing import HttpCommunicator
 
+from helpdesk.asgi import application
 from helpdesk.middleware import RequestThreads
 
 
@@ -62,3 +66,20 @@ async def test_threads_beyond_those_kept_are_ended():
     app.application = app_recording(threads)
     await request(app)
     assert set(threads) < burst
+
+
+@pytest.mark.django_db
+async def test_a_page_runs_its_middleware_and_view_without_going_back_to_the_event_loop(monkeypatch):
+    back_to_the_loop = []
+    call = AsyncToSync.__call__
+
+    def counted(self, *args, **kwargs):
+        back_to_the_loop.append(self.awaitable)
+        return call(self, *args, **kwargs)
+
+    monkeypatch.setattr(AsyncToSync, "__call__", counted)
+    login = HttpCommunicator(application, "GET", "/accounts/login/", headers=[(b"host", b"127.0.0.1")])
+    response = await login.get_response(timeout=20)
+    assert response["status"] == 200
+    assert b"Log in" in response["body"]
+    assert back_to_the_loop == []
