@@ -87,9 +87,20 @@ class BodySizeLimit:
         if scope["type"] != "http":
             await self.application(scope, receive, send)
             return
-        limit = body_limit(scope["path"])
+        # Every view accepts form data up to Django's limit; which view the path names (a URL resolution) matters
+        # only for a body larger than that, so most requests never ask.
+        limit: int | None = None
+
+        def over_limit(size: int) -> bool:
+            nonlocal limit
+            if size <= settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+                return False
+            if limit is None:
+                limit = body_limit(scope["path"])
+            return size > limit
+
         declared = _declared_length(scope)
-        if declared is not None and declared > limit:
+        if declared is not None and over_limit(declared):
             await _refuse(send)
             return
         received = 0
@@ -100,7 +111,7 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request" and not refused:
                 received += len(message.get("body", b""))
-                if received > limit:
+                if over_limit(received):
                     refused = True
                     await _refuse(send)
                     # The application stops reading as if the client had gone, and answers nothing.

@@ -6,7 +6,9 @@ from __future__ import annotations
 import pytest
 from asgiref.testing import ApplicationCommunicator
 from django.conf import settings
+from django.urls import resolve
 
+from helpdesk import middleware
 from helpdesk.asgi import application
 from helpdesk.middleware import body_limit
 
@@ -57,10 +59,17 @@ async def test_a_body_without_a_length_is_refused_once_its_chunks_pass_the_limit
     assert sent == limit // MIB + 1
 
 
-async def test_a_small_body_reaches_the_view():
+async def test_a_small_body_reaches_the_view_without_the_limit_resolving_its_path(monkeypatch):
+    resolved = []
+    monkeypatch.setattr(middleware, "resolve", lambda path: resolved.append(path) or resolve(path))
     # Django answers it (its CSRF check refuses a POST without a token).
     status, _body, _sent = await post("/healthz", [b"x" * 1024], length=1024)
     assert status == 403
+    # Every view takes form data this small: only a larger body needs to know which view the path names.
+    assert resolved == []
+    status, _body, _sent = await post("/healthz", [b"x" * 1024], length=200 * MIB)
+    assert status == 413
+    assert resolved == ["/healthz"]
 
 
 async def test_the_upload_views_accept_their_attachments_but_not_more():
