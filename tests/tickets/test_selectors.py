@@ -14,6 +14,8 @@ from tests.factories import UserFactory, person_ref, staff_of
 from tickets.models import ArabicName, Attachment, Comment, Ticket, TicketEvent
 from tickets.selectors import (
     EVENT_MESSAGE_RELATED,
+    attachment_list_for,
+    comment_list_for,
     event_cursor_latest,
     event_message,
     event_note,
@@ -164,3 +166,56 @@ def test_the_role_question_also_names_the_user_and_their_agency(staff, agency, d
         with translation.override("ar"):
             assert user_display_name(user) == "عائشة المهندي"
         assert user_display_name(user) == "Aisha Al-Mohannadi"
+
+
+def test_an_arabic_console_names_people_in_arabic_and_a_blank_arabic_name_falls_back(make_ticket, technician):
+    technician.first_name, technician.last_name = "Khalid", "Al-Naimi"
+    technician.save()
+    arabic_name = ArabicName.objects.create(user=technician, name="خالد النعيمي")
+    ticket = make_ticket()
+    ticket_claim(ticket=ticket, technician=technician)
+
+    def assignee() -> dict:
+        return ticket_row(Ticket.objects.select_related("assignee__arabic_name").get(pk=ticket.pk))["assignee"]
+
+    with translation.override("ar"):
+        assert assignee() == {**person_ref(technician, arabic="خالد النعيمي"), "name": "خالد النعيمي"}
+    arabic_name.name = ""
+    arabic_name.save()
+    with translation.override("ar"):
+        assert assignee() == person_ref(technician)
+
+
+def test_agency_staff_read_the_replies_without_the_internal_notes_in_the_order_written(make_ticket, staff, technician):
+    ticket = make_ticket(now=T0)
+    later = ticket_comment(ticket=ticket, author=staff, body="It is back", now=T0 + 3 * MINUTE)
+    # Written after the reply but dated before it (the service takes the time the words were said): read by time.
+    note = ticket_comment(ticket=ticket, author=technician, body="Rebooted", internal=True, now=T0 + 2 * MINUTE)
+    reply = ticket_comment(ticket=ticket, author=technician, body="Rebooting", now=T0 + 2 * MINUTE)
+
+    assert list(comment_list_for(ticket=ticket, user=technician)) == [note, reply, later]
+    assert list(comment_list_for(ticket=ticket, user=staff)) == [reply, later]
+
+
+def test_agency_staff_download_every_file_but_those_sent_with_an_internal_note(make_ticket, staff, technician):
+    def upload(name: str) -> SimpleUploadedFile:
+        return SimpleUploadedFile(name, b"trace", content_type="text/plain")
+
+    ticket = make_ticket(attachments=[upload("opened.txt")], now=T0)
+    ticket_comment(ticket=ticket, author=staff, body="Log", attachments=[upload("later.txt")], now=T0 + 3 * MINUTE)
+    ticket_comment(
+        ticket=ticket,
+        author=technician,
+        body="Dump",
+        internal=True,
+        attachments=[upload("note.txt")],
+        now=T0 + 2 * MINUTE,
+    )
+    ticket_comment(ticket=ticket, author=technician, body="Fix", attachments=[upload("reply.txt")], now=T0 + 2 * MINUTE)
+
+    def names(user) -> list[str]:
+        return [attachment.name for attachment in attachment_list_for(ticket=ticket, user=user)]
+
+    assert names(technician) == ["opened.txt", "note.txt", "reply.txt", "later.txt"]
+    assert names(staff) == ["opened.txt", "reply.txt", "later.txt"]
+
