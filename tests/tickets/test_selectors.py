@@ -10,6 +10,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import translation
 
+from escalation.models import TicketEscalation
 from tests.factories import UserFactory, person_ref, staff_of
 from tickets.models import ArabicName, Attachment, Comment, Ticket, TicketEvent
 from tickets.selectors import (
@@ -219,3 +220,11 @@ def test_agency_staff_download_every_file_but_those_sent_with_an_internal_note(m
     assert names(technician) == ["opened.txt", "note.txt", "reply.txt", "later.txt"]
     assert names(staff) == ["opened.txt", "reply.txt", "later.txt"]
 
+
+def test_a_ticket_opened_before_the_escalation_engine_shows_no_paging(make_ticket):
+    # No migration made escalation records for the tickets already open when the engine came.
+    ticket = make_ticket()
+    TicketEscalation.objects.filter(ticket=ticket).delete()
+    row = ticket_row(Ticket.objects.select_related("agency", "service", "team", "escalation").get(pk=ticket.pk))
+    assert row["paging"] is None
+    assert row["number"] == ticket.number
