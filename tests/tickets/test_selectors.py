@@ -12,6 +12,7 @@ from django.utils import translation
 
 from escalation.models import TicketEscalation
 from tests.factories import UserFactory, person_ref, staff_of
+from tickets import selectors
 from tickets.models import ArabicName, Attachment, Comment, Ticket, TicketEvent
 from tickets.selectors import (
     EVENT_MESSAGE_RELATED,
@@ -36,15 +37,26 @@ T0 = dt.datetime(2026, 11, 29, 7, 0, tzinfo=dt.UTC)
 MINUTE = dt.timedelta(minutes=1)
 
 
-def test_a_queue_row_carries_every_field_the_console_shows(make_ticket, technician, team):
+@pytest.fixture
+def khalid(technician):
+    """A technician with an Arabic name."""
     technician.first_name, technician.last_name = "Khalid", "Al-Naimi"
     technician.save()
     ArabicName.objects.create(user=technician, name="خالد النعيمي")
-    opened = make_ticket(subject="Printer offline", now=T0)
-    ticket_claim(ticket=opened, technician=technician, now=T0 + 4 * MINUTE)
-    ticket = Ticket.objects.select_related("agency", "service", "team", "assignee__arabic_name").get(pk=opened.pk)
-    assert ticket.acknowledged_at is not None and ticket.response_due_at is not None
+    return technician
 
+
+@pytest.fixture
+def claimed(make_ticket, khalid):
+    """A ticket opened at T0 and claimed by Khalid four minutes later, read as the console reads it."""
+    opened = make_ticket(subject="Printer offline", now=T0)
+    ticket_claim(ticket=opened, technician=khalid, now=T0 + 4 * MINUTE)
+    return Ticket.objects.select_related("agency", "service", "team", "assignee__arabic_name").get(pk=opened.pk)
+
+
+def test_a_queue_row_carries_every_field_the_console_shows(claimed, khalid, team):
+    ticket = claimed
+    assert ticket.acknowledged_at is not None and ticket.response_due_at is not None
     assert ticket_row(ticket) == {
         "number": ticket.number,
         "reference": f"HD-{ticket.number}",
@@ -56,7 +68,7 @@ def test_a_queue_row_carries_every_field_the_console_shows(make_ticket, technici
         "priority": ticket.priority,
         "status": "in_progress",
         "is_open": True,
-        "assignee": person_ref(technician, arabic="خالد النعيمي"),
+        "assignee": person_ref(khalid, arabic="خالد النعيمي"),
         "opened_at": "2026-11-29T07:00:00+00:00",
         "acknowledged_at": "2026-11-29T07:04:00+00:00",
         "response_due_at": ticket.response_due_at.isoformat(),
@@ -69,10 +81,17 @@ def test_a_queue_row_carries_every_field_the_console_shows(make_ticket, technici
     }
 
 
-def test_a_live_message_carries_the_change_and_the_row_after_it(make_ticket, technician):
+@pytest.fixture
+def internal_note(make_ticket, technician):
+    """The event of an internal note written at T0 + 1 minute, read as the live console reads it."""
     ticket = make_ticket(now=T0)
     ticket_comment(ticket=ticket, author=technician, body="Checking the switch", internal=True, now=T0 + MINUTE)
-    event = TicketEvent.objects.select_related(*EVENT_MESSAGE_RELATED).order_by("-pk").first()
+    return TicketEvent.objects.select_related(*EVENT_MESSAGE_RELATED).order_by("-pk").first()
+
+
+def test_a_live_message_carries_the_change_and_the_row_after_it(internal_note, technician):
+    event = internal_note
+    ticket = event.ticket
     comment = Comment.objects.get(ticket=ticket)
 
     assert event_message(event) == {
@@ -169,22 +188,18 @@ def test_the_role_question_also_names_the_user_and_their_agency(staff, agency, d
         assert user_display_name(user) == "Aisha Al-Mohannadi"
 
 
-def test_an_arabic_console_names_people_in_arabic_and_a_blank_arabic_name_falls_back(make_ticket, technician):
-    technician.first_name, technician.last_name = "Khalid", "Al-Naimi"
-    technician.save()
-    arabic_name = ArabicName.objects.create(user=technician, name="خالد النعيمي")
-    ticket = make_ticket()
-    ticket_claim(ticket=ticket, technician=technician)
-
-    def assignee() -> dict:
-        return ticket_row(Ticket.objects.select_related("assignee__arabic_name").get(pk=ticket.pk))["assignee"]
-
+def test_a_person_is_named_in_the_pages_language_and_in_both_and_a_blank_arabic_name_falls_back(khalid):
+    user = User.objects.select_related("arabic_name").get(pk=khalid.pk)
+    both = {"en": "Khalid Al-Naimi", "ar": "خالد النعيمي"}
+    assert selectors.user_ref(user) == {"id": khalid.pk, "name": "Khalid Al-Naimi", "names": both}
     with translation.override("ar"):
-        assert assignee() == {**person_ref(technician, arabic="خالد النعيمي"), "name": "خالد النعيمي"}
-    arabic_name.name = ""
-    arabic_name.save()
+        assert selectors.user_ref(user) == {"id": khalid.pk, "name": "خالد النعيمي", "names": both}
+        assert selectors.user_ref(None) is None
+
+    user.arabic_name.name = ""
     with translation.override("ar"):
-        assert assignee() == person_ref(technician)
+        assert selectors.person_ref(user) == person_ref(khalid)
+        assert user_display_name(user) == "Khalid Al-Naimi"
 
 
 def test_agency_staff_read_the_replies_without_the_internal_notes_in_the_order_written(make_ticket, staff, technician):
