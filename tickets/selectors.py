@@ -270,7 +270,7 @@ def event_cursor_latest() -> int:
 
 def comment_list_for(*, ticket: Ticket, user: User) -> QuerySet[Comment]:
     """A ticket's comments as a user may read them: technicians see internal notes, agency staff do not."""
-    comments = ticket.comments.select_related("author__arabic_name").order_by("created_at", "id")
+    comments = ticket.comments.order_by("created_at", "id")
     return comments if user_is_technician(user) else comments.filter(internal=False)
 
 

@@ -10,9 +10,9 @@ import pytest
 
 from tests.tickets.test_web_intake import NEW_URL, form_data
 from tickets.auth import RoleModelBackend
-from tickets.models import Ticket
+from tickets.models import ArabicName, Ticket
 from tickets.selectors import roles_per_request, user_is_technician
-from tickets.services import ticket_comment, ticket_numbers_take
+from tickets.services import ticket_claim, ticket_comment, ticket_numbers_take
 
 
 @pytest.fixture(autouse=True)
@@ -60,6 +60,23 @@ def test_the_ticket_page_asks_seven_questions(
     page = response.content.decode()
     assert "Looking at the tunnel now." in page
     assert "Thank you." in page
+
+
+@pytest.mark.django_db
+def test_naming_the_requester_and_the_assignee_in_arabic_costs_the_ticket_page_no_question(
+    logged_in, staff, make_ticket, technician, django_assert_max_num_queries
+):
+    ArabicName.objects.create(user=staff, name="عائشة المهندي")
+    ArabicName.objects.create(user=technician, name="خالد النعيمي")
+    ticket = make_ticket(subject="VPN tunnel drops")
+    ticket_claim(ticket=ticket, technician=technician)
+    ticket_comment(ticket=ticket, author=technician, body="Looking at the tunnel now.")
+    logged_in.cookies["django_language"] = "ar"
+    with django_assert_max_num_queries(8):
+        response = logged_in.get(f"/tickets/{ticket.number}/")
+    page = response.content.decode()
+    assert "عائشة المهندي" in page and "خالد النعيمي" in page
+    assert "Looking at the tunnel now." in page
 
 
 @pytest.mark.django_db
