@@ -136,20 +136,19 @@ def layer_slots(
     if end <= start:
         return []
     base = _rotation_pieces(rotations, start, end)
-    lower = min([start, *(piece[0] for piece in base)])
-    upper = max([end, *(piece[1] for piece in base)])
-    in_utc = (Cover(cover.user, cover.start.astimezone(UTC), cover.end.astimezone(UTC), cover.key) for cover in covers)
-    active_covers = [cover for cover in in_utc if cover.start < upper and cover.end > lower]
+    # Every cover counts, not only those overlapping the shifts: a slot's real bounds can lie beyond them (an
+    # override running past the last shift ends where a later override takes over).
+    in_utc = [Cover(cover.user, cover.start.astimezone(UTC), cover.end.astimezone(UTC), cover.key) for cover in covers]
     edges = {start, end}
     for begins, ends, _user, _source in base:
         edges.update((begins, ends))
-    for cover in active_covers:
+    for cover in in_utc:
         edges.update((cover.start, cover.end))
     points = sorted(edges)
 
     timeline: list[tuple[dt.datetime, dt.datetime, int, bool, _Source]] = []
     for begins, ends in zip(points, points[1:], strict=False):
-        holder = _holder_of_piece(base, active_covers, begins)
+        holder = _holder_of_piece(base, in_utc, begins)
         if holder is None:
             continue
         user, override, source = holder

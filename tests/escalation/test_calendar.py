@@ -96,3 +96,32 @@ def test_time_zone_with_daylight_saving_counts_real_hours():
     start = dt.datetime(2026, 3, 29, 0, 0, tzinfo=london)
     assert calendar_london.working_time(start, dt.datetime(2026, 3, 29, 3, 0, tzinfo=london)) == dt.timedelta(hours=2)
     assert calendar_london.add(start, dt.timedelta(hours=2)) == dt.datetime(2026, 3, 29, 3, 0, tzinfo=london)
+
+
+def test_a_calendar_in_another_time_zone_counts_on_its_own_wall_clock_and_dates():
+    london = ZoneInfo("Europe/London")  # UTC+0 in winter, three hours behind Doha
+    evenings = WorkingCalendar(hours=((dt.time(18, 0), dt.time(23, 0)),) * 7, tz=london, holiday_country="")
+    monday = dt.date(2026, 11, 30)
+
+    def in_london(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
+        return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=london)
+
+    tuesday = monday + dt.timedelta(days=1)
+    assert evenings.add(in_london(monday, 17), dt.timedelta(hours=1)) == in_london(monday, 19)
+    # 22:30 in London is already Tuesday in Doha: the half hour left of Monday evening still counts.
+    assert evenings.add(in_london(monday, 22, 30), dt.timedelta(hours=1)) == in_london(tuesday, 18, 30)
+    assert evenings.working_time(in_london(monday, 22, 30), in_london(tuesday, 19)) == dt.timedelta(hours=1.5)
+
+    tokyo = ZoneInfo("Asia/Tokyo")  # six hours ahead of Doha
+    nights = WorkingCalendar(hours=((dt.time(0, 0), dt.time(6, 0)),) * 7, tz=tokyo, holiday_country="")
+    # Tuesday 02:00 in Tokyo is still Monday in Doha: Tuesday's first two hours count.
+    start = dt.datetime(2026, 11, 30, 5, 0, tzinfo=tokyo)
+    assert nights.working_time(start, dt.datetime(2026, 12, 1, 2, 0, tzinfo=tokyo)) == dt.timedelta(hours=3)
+
+
+def test_a_negative_duration_or_a_calendar_without_working_time_is_refused():
+    with pytest.raises(ValueError, match=r"^A working-time duration cannot be negative\.$"):
+        calendar.add(at(2026, 11, 29, 9, 0), dt.timedelta(seconds=-1))
+    never_open = WorkingCalendar(hours=(None,) * 7, holiday_country="")
+    with pytest.raises(ValueError, match=r"^The calendar has no working time within five years\.$"):
+        never_open.add(at(2026, 11, 29, 9, 0), dt.timedelta(hours=1))

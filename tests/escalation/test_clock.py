@@ -133,3 +133,19 @@ def test_working_calendar_targets_skip_the_weekend_to_the_second():
     assert clock.response_due_at == at(2026, 11, 29, 7, 46, 15)  # 44 min 15 s Thursday, the rest on Sunday
     assert clock.resolution_due_at == at(2026, 11, 30, 9, 15, 45)
     assert P4.resolution == dt.timedelta(hours=35)
+
+
+def test_a_pause_that_begins_the_second_the_target_falls_due_does_not_move_it():
+    opened = at(2026, 11, 29, 10, 0)
+    clock = clock_start(policy=P1, opened_at=opened)
+    assert clock.response_due_at == at(2026, 11, 29, 10, 15)
+    paused = clock_pause(clock=clock, now=at(2026, 11, 29, 10, 15))
+    resumed = clock_resume(clock=paused, policy=P1, opened_at=opened, now=at(2026, 11, 29, 11, 15))
+    assert resumed.response_due_at == at(2026, 11, 29, 10, 15)
+    assert resumed.resolution_due_at == at(2026, 11, 29, 15, 0)  # 4 h + the hour paused
+
+
+def test_the_warning_falls_at_three_quarters_rounded_down_never_after():
+    policy = ClockPolicy(dt.timedelta(minutes=15), dt.timedelta(hours=1, microseconds=1), AROUND_THE_CLOCK)
+    opened = at(2026, 11, 29, 10, 0)
+    assert clock_start(policy=policy, opened_at=opened).resolution_warning_at == at(2026, 11, 29, 10, 45)

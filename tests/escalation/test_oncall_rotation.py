@@ -187,7 +187,60 @@ def test_holder_agrees_with_the_slots_every_quarter_hour_for_a_month():
 
 
 def test_a_rotation_needs_members_and_a_positive_length():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"^A rotation needs at least one member\.$"):
         daily(members=())
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"^A shift lasts at least one day\.$"):
         daily(shift_days=0)
+
+
+def test_each_of_three_successive_rotas_is_in_force_from_its_first_handoff_to_the_next():
+    first = daily(members=(1,), key=1)
+    second = daily(members=(2,), starts_on=dt.date(2026, 3, 5), key=2)
+    third = daily(members=(3,), starts_on=dt.date(2026, 3, 10), key=3)
+    rotas = [third, first, second]
+    assert [holder(rotas, qatar(2026, 3, day, 9)) for day in (4, 5, 9, 10)] == [1, 2, 2, 3]
+
+
+def test_a_midnight_handoff_on_a_night_the_clocks_went_back_across_midnight():
+    # St. John's went back from 00:01 to 23:01 on 7 November 2010: at 02:45 UTC its clocks read 6 November 23:15
+    # again, a quarter of an hour after the 7 November midnight handoff (02:30 UTC).
+    st_johns = ZoneInfo("America/St_Johns")
+    rotation = daily(members=(1, 2), starts_on=dt.date(2010, 11, 5), handoff=dt.time(0, 0), tz=st_johns)
+    assert holder([rotation], dt.datetime(2010, 11, 7, 2, 29, tzinfo=UTC)) == 2
+    assert holder([rotation], dt.datetime(2010, 11, 7, 2, 45, tzinfo=UTC)) == 1
+    assert holder([rotation], dt.datetime(2010, 11, 8, 3, 29, tzinfo=UTC)) == 1
+
+
+def test_an_override_slot_reaching_past_the_window_ends_where_a_later_override_takes_over():
+    # Nine's cover runs into the next shift, where Eight's later cover takes over at 10:00: asked about the window,
+    # Nine's slot ends at 10:00 as it does when asked about the next morning, not at the end of Nine's cover.
+    nine = Cover(user=9, start=qatar(2026, 3, 2, 9, 30), end=qatar(2026, 3, 3, 12), key=1)
+    eight = Cover(user=8, start=qatar(2026, 3, 3, 10), end=qatar(2026, 3, 3, 11), key=2)
+    for start, end in ((qatar(2026, 3, 2, 9), qatar(2026, 3, 2, 10)), (qatar(2026, 3, 3, 9), qatar(2026, 3, 3, 9, 30))):
+        slots = layer_slots(rotations=[daily()], covers=[nine, eight], start=start, end=end)
+        assert (9, qatar(2026, 3, 2, 9, 30), qatar(2026, 3, 3, 10), True) in [
+            (slot.user, slot.start, slot.end, slot.override) for slot in slots
+        ], (start, slots)
+
+
+def test_a_window_is_half_open_and_an_empty_one_holds_nobody():
+    cover = Cover(user=9, start=qatar(2026, 3, 2, 12), end=qatar(2026, 3, 2, 13), key=1)
+    before = layer_slots(rotations=[daily()], covers=[cover], start=qatar(2026, 3, 2, 9), end=qatar(2026, 3, 2, 12))
+    assert [(slot.user, slot.start, slot.end) for slot in before] == [
+        (2, qatar(2026, 3, 2, 8), qatar(2026, 3, 2, 12))
+    ]
+    after = layer_slots(rotations=[daily()], covers=[cover], start=qatar(2026, 3, 2, 13), end=qatar(2026, 3, 2, 14))
+    assert [(slot.user, slot.start, slot.end) for slot in after] == [(2, qatar(2026, 3, 2, 13), qatar(2026, 3, 3, 8))]
+    inside_a_shift = qatar(2026, 3, 2, 11)
+    assert layer_slots(rotations=[daily()], covers=[cover], start=inside_a_shift, end=inside_a_shift) == []
+
+
+def test_every_slot_bound_is_in_utc_whatever_zone_the_window_and_covers_come_in():
+    cover = Cover(user=9, start=qatar(2026, 3, 2, 12), end=qatar(2026, 3, 2, 14), key=1)
+    slots = layer_slots(rotations=[daily()], covers=[cover], start=qatar(2026, 3, 2, 8), end=qatar(2026, 3, 3, 8))
+    assert [(slot.user, slot.start, slot.end) for slot in slots] == [
+        (2, qatar(2026, 3, 2, 8), qatar(2026, 3, 2, 12)),
+        (9, qatar(2026, 3, 2, 12), qatar(2026, 3, 2, 14)),
+        (2, qatar(2026, 3, 2, 14), qatar(2026, 3, 3, 8)),
+    ]
+    assert all(slot.start.tzinfo is UTC and slot.end.tzinfo is UTC for slot in slots)

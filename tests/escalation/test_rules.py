@@ -61,7 +61,7 @@ def test_a_chain_run_pages_each_step_after_the_previous_delay_with_its_repeats()
         (1, 1, 5 * MIN),
         (2, 0, 8 * MIN),
     ]
-    assert {row.generation for row in plan} == {1}
+    assert {(row.trigger, row.generation) for row in plan} == {("step", 1)}
     later = rules.chain_plan(CHAIN, run=2, start=T0, first_step=2)
     assert [(row.step, row.due_at) for row in later] == [(2, T0)]
 
@@ -86,6 +86,17 @@ def test_steps_page_their_target_the_first_is_a_page_the_next_an_escalation():
     assert repeat.kind == TicketEvent.Kind.PAGED
 
 
+def test_a_step_naming_a_person_pages_that_person():
+    named = Person(11, "Named Person")
+    chain = dataclasses.replace(CHAIN, steps=(Step("user", 2 * MIN, ("sms",), user=named),))
+    fire = rules.decide(step_row(0), ticket(), chain, chain_run=1, watch=1, now=T0)
+    assert fire == Fire(kind=TicketEvent.Kind.PAGED, targets=("user",), channels=("sms",), user=named)
+
+
+def test_a_step_row_past_the_end_of_its_chain_is_cancelled_not_fired():
+    assert decide(step_row(3), ticket(), now=T0) == Cancel("no such step")
+
+
 def test_acknowledgement_a_reply_resolution_or_cancellation_stops_the_chain():
     row = step_row(1, at=T0 + 2 * MIN)
     now = T0 + 2 * MIN
@@ -107,9 +118,10 @@ def test_a_missed_response_target_pages_the_duty_manager_and_starts_a_p3_chain()
     due = T0 + 15 * MIN
     p1 = decide(sla_row("response_breach", at=due), ticket(), now=due)
     assert isinstance(p1, Fire)
-    assert (p1.kind, p1.targets, p1.starts_chain, p1.then) == (
+    assert (p1.kind, p1.targets, p1.channels, p1.starts_chain, p1.then) == (
         TicketEvent.Kind.SLA_BREACHED,
         ("duty_manager",),
+        ("console", "sms"),
         False,
         [],
     )
@@ -124,6 +136,14 @@ def test_a_missed_response_target_pages_the_duty_manager_and_starts_a_p3_chain()
     ]
 
 
+def test_a_p3_whose_chain_already_runs_pages_the_manager_without_a_second_run():
+    # Escalated by hand before its response target, the P3's chain is on run 1 when the target is missed.
+    due = T0 + 15 * MIN
+    breach = decide(sla_row("response_breach", at=due), ticket(priority=3), now=due, chain_run=1)
+    assert isinstance(breach, Fire)
+    assert (breach.targets, breach.starts_chain, breach.then) == (("duty_manager",), False, [])
+
+
 def test_a_met_response_target_never_breaches():
     due = T0 + 15 * MIN
     assert decide(sla_row("response_breach", at=due), ticket(responded_at=T0 + MIN), now=due) == Cancel(
@@ -135,11 +155,19 @@ def test_75_percent_warns_the_assignee_100_percent_pages_lead_and_manager_then_r
     warning_at = T0 + dt.timedelta(hours=3)
     warning = decide(sla_row("resolution_warning", at=warning_at), ticket(assignee_id=5), now=warning_at)
     assert isinstance(warning, Fire)
-    assert (warning.kind, warning.targets) == (TicketEvent.Kind.SLA_WARNING, (rules.ASSIGNEE,))
+    assert (warning.kind, warning.targets, warning.channels) == (
+        TicketEvent.Kind.SLA_WARNING,
+        (rules.ASSIGNEE,),
+        ("console",),
+    )
     deadline = T0 + dt.timedelta(hours=4)
     breach = decide(sla_row("resolution_breach", at=deadline), ticket(), now=deadline + dt.timedelta(seconds=1))
     assert isinstance(breach, Fire)
-    assert (breach.kind, breach.targets) == (TicketEvent.Kind.SLA_BREACHED, ("team_lead", "duty_manager"))
+    assert (breach.kind, breach.targets, breach.channels) == (
+        TicketEvent.Kind.SLA_BREACHED,
+        ("team_lead", "duty_manager"),
+        ("console", "sms"),
+    )
     assert breach.then == [Due("resolution_breach", 0, 1, 1, deadline + dt.timedelta(hours=1))]
     again = decide(breach.then[0], ticket(), now=deadline + dt.timedelta(hours=1))
     assert isinstance(again, Fire)
@@ -152,6 +180,14 @@ def test_breach_repeats_missed_during_a_long_outage_are_not_sent_in_a_burst():
     breach = decide(sla_row("resolution_breach", at=deadline), ticket(), now=back)
     assert isinstance(breach, Fire)
     assert breach.then == [Due("resolution_breach", 0, 4, 1, deadline + dt.timedelta(hours=4))]
+
+
+def test_a_ticket_without_a_resolution_target_never_breaches_it():
+    # A ticket opened before the SLA clock existed has no resolution due time.
+    values = ticket(resolution_due_at=None)
+    later = T0 + dt.timedelta(days=30)
+    assert rules.sla_due_at("resolution_breach", 0, values, CHAIN) is None
+    assert decide(sla_row("resolution_breach", at=later), values, now=later) == Cancel("met or paused")
 
 
 def test_a_paused_clock_holds_every_sla_trigger_and_the_moved_deadline_is_used_on_resume():
@@ -178,6 +214,9 @@ def test_the_sla_plan_names_the_first_round_of_each_trigger():
 
 def test_a_chain_survives_its_json_snapshot_unchanged():
     assert Chain.from_json(CHAIN.as_json()) == CHAIN
+    named = Step("user", 4 * MIN, ("sms", "voice"), repeat=2, user=Person(11, "Named Person"))
+    half_hourly = Chain(steps=(named,), team_lead=LEAD, breach_repeat=30 * MIN)
+    assert Chain.from_json(half_hourly.as_json()) == half_hourly
     assert Chain.from_json(rules.DEFAULT_CHAIN.as_json()) == rules.DEFAULT_CHAIN
 
 
