@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.contrib.auth import SESSION_KEY
 
 from tests.tickets.test_web_intake import NEW_URL, form_data
 from tickets.auth import RoleModelBackend
@@ -125,3 +126,17 @@ def test_a_user_read_with_their_role_is_asked_again_outside_a_request(staff, tea
     team.members.add(staff)
     # A worker or a test keeps its user objects: outside a request the role is read afresh, not from the user's row.
     assert user_is_technician(user) is True
+
+
+@pytest.mark.django_db
+def test_a_session_naming_a_user_who_is_not_there_is_served_as_a_visitor(client, staff):
+    """A login session outlives a restored database, say: its user id finds no row, and the page asks for a login
+    instead of failing."""
+    client.force_login(staff)
+    session = client.session
+    session[SESSION_KEY] = "987654"
+    session.save()
+    assert RoleModelBackend().get_user(987654) is None
+    response = client.get("/tickets/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
