@@ -1,0 +1,51 @@
+"""What `escalation.services.escalation_on_event` writes for a ticket change, seen through the due rows, the ticket's
+escalation row and the pages the worker then sends: a ticket opened before escalation existed gets its team's chain
+at its next change, and stopping one ticket's chain leaves every other ticket's chain running."""
+
+from __future__ import annotations
+
+import pytest
+
+from escalation.models import DueState, EscalationDue, TicketEscalation
+from escalation.services import chain_for_team
+from tests.escalation.conftest import MINUTE, T0, fire_due
+from tests.escalation.test_engine import open_p1, told
+from tickets.services import ticket_acknowledge, ticket_comment
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_ticket_opened_before_escalation_existed_gets_its_teams_chain_at_its_next_change(make_ticket, chain):
+    ticket = open_p1(make_ticket)
+    # As a ticket opened before the escalation app was installed: no escalation row, no due rows.
+    EscalationDue.objects.filter(ticket=ticket).delete()
+    TicketEscalation.objects.filter(ticket=ticket).delete()
+
+    later = T0 + 10 * MINUTE
+    ticket_comment(ticket=ticket, author=ticket.requester, body="Still down.", now=later)
+
+    escalation = TicketEscalation.objects.get(ticket=ticket)
+    assert escalation.chain == chain_for_team(team_id=chain.team_id).as_json()
+    assert len(escalation.chain["steps"]) == 3  # the team's chain, not the two-step default
+    assert escalation.created_at == later
+    # The unacknowledged P1 starts paging from that change, on the team's chain.
+    assert fire_due(later) == 1
+    assert told(ticket) == ["The helpdesk paged Alice Primary (step 1 of 3)."]
+    assert fire_due(later + 2 * MINUTE) == 1
+
+
+def test_acknowledging_one_ticket_leaves_the_chain_of_another_running(make_ticket, chain, alice):
+    acknowledged = open_p1(make_ticket, subject="Switch down")
+    other = open_p1(make_ticket, subject="Printer down")
+    fire_due(T0)
+
+    ticket_acknowledge(ticket=acknowledged, actor=alice, now=T0 + MINUTE)
+
+    pending = EscalationDue.objects.filter(ticket=other, trigger="step", state=DueState.PENDING)
+    assert pending.count() == 3
+    assert fire_due(T0 + 2 * MINUTE) == 1
+    assert told(other) == [
+        "The helpdesk paged Alice Primary (step 1 of 3).",
+        "Nobody acknowledged: The helpdesk escalated to Bob Secondary (step 2 of 3, page 1 of 2).",
+    ]
+    assert told(acknowledged) == ["The helpdesk paged Alice Primary (step 1 of 3)."]
