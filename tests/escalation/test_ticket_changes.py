@@ -4,15 +4,24 @@ at its next change, and stopping one ticket's chain leaves every other ticket's 
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from escalation.models import DueState, EscalationDue, TicketEscalation
 from escalation.services import chain_for_team
 from tests.escalation.conftest import MINUTE, T0, fire_due
 from tests.escalation.test_engine import open_p1, told
-from tickets.services import ticket_acknowledge, ticket_comment
+from tickets.services import ticket_acknowledge, ticket_claim, ticket_comment, ticket_reopen, ticket_resolve
 
 pytestmark = pytest.mark.django_db
+
+HOUR = dt.timedelta(hours=1)
+
+
+def due_rows(ticket) -> list[tuple[str, int, int, int, str, dt.datetime]]:
+    rows = EscalationDue.objects.filter(ticket=ticket).order_by("trigger", "generation", "step", "round")
+    return list(rows.values_list("trigger", "generation", "step", "round", "state", "due_at"))
 
 
 def test_a_ticket_opened_before_escalation_existed_gets_its_teams_chain_at_its_next_change(make_ticket, chain):
@@ -39,8 +48,10 @@ def test_acknowledging_one_ticket_leaves_the_chain_of_another_running(make_ticke
     other = open_p1(make_ticket, subject="Printer down")
     fire_due(T0)
 
+    before = due_rows(other)
     ticket_acknowledge(ticket=acknowledged, actor=alice, now=T0 + MINUTE)
 
+    assert due_rows(other) == before  # its step rows and its SLA rows, untouched
     pending = EscalationDue.objects.filter(ticket=other, trigger="step", state=DueState.PENDING)
     assert pending.count() == 3
     assert fire_due(T0 + 2 * MINUTE) == 1
@@ -49,3 +60,35 @@ def test_acknowledging_one_ticket_leaves_the_chain_of_another_running(make_ticke
         "Nobody acknowledged: The helpdesk escalated to Bob Secondary (step 2 of 3, page 1 of 2).",
     ]
     assert told(acknowledged) == ["The helpdesk paged Alice Primary (step 1 of 3)."]
+
+
+def test_a_callers_comment_leaves_a_paging_tickets_chain_and_sla_rows_as_they_were(make_ticket, chain):
+    ticket = open_p1(make_ticket)
+    fire_due(T0)
+    before = due_rows(ticket)
+    assert [row[4] for row in before].count("pending") == 6  # three more pages, and the three SLA triggers
+
+    ticket_comment(ticket=ticket, author=ticket.requester, body="Still down.", now=T0 + MINUTE)
+
+    assert due_rows(ticket) == before
+    assert fire_due(T0 + 2 * MINUTE) == 1
+    assert (
+        told(ticket)[-1] == "Nobody acknowledged: The helpdesk escalated to Bob Secondary (step 2 of 3, page 1 of 2)."
+    )
+
+
+def test_reopening_leaves_the_first_watchs_sla_rows_cancelled(make_ticket, chain, alice):
+    ticket = open_p1(make_ticket)
+    ticket_claim(ticket=ticket, technician=alice, now=T0 + MINUTE)
+    ticket_resolve(ticket=ticket, actor=alice, now=T0 + HOUR)
+    ticket_reopen(ticket=ticket, actor=alice, now=T0 + 5 * HOUR)
+
+    sla = [row for row in due_rows(ticket) if row[0] != "step"]
+    first = [(trigger, state) for trigger, generation, _step, _round, state, _due in sla if generation == 1]
+    assert first == [
+        ("resolution_breach", "cancelled"),
+        ("resolution_warning", "cancelled"),
+        ("response_breach", "cancelled"),
+    ]
+    second = [(trigger, state) for trigger, generation, _step, _round, state, _due in sla if generation == 2]
+    assert second == [("resolution_breach", "pending"), ("resolution_warning", "pending")]
