@@ -12,7 +12,15 @@ from escalation.models import DueState, EscalationDue, TicketEscalation
 from escalation.services import chain_for_team
 from tests.escalation.conftest import MINUTE, T0, fire_due
 from tests.escalation.test_engine import open_p1, told
-from tickets.services import ticket_acknowledge, ticket_claim, ticket_comment, ticket_reopen, ticket_resolve
+from tickets.services import (
+    ticket_acknowledge,
+    ticket_claim,
+    ticket_comment,
+    ticket_reopen,
+    ticket_resolve,
+    ticket_set_priority,
+    ticket_set_status,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -22,6 +30,18 @@ HOUR = dt.timedelta(hours=1)
 def due_rows(ticket) -> list[tuple[str, int, int, int, str, dt.datetime]]:
     rows = EscalationDue.objects.filter(ticket=ticket).order_by("trigger", "generation", "step", "round")
     return list(rows.values_list("trigger", "generation", "step", "round", "state", "due_at"))
+
+
+def sla_rows(ticket) -> dict[str, tuple[str, dt.datetime]]:
+    return {trigger: (state, due) for trigger, _gen, _step, _round, state, due in due_rows(ticket) if trigger != "step"}
+
+
+@pytest.fixture
+def wakes(monkeypatch) -> list[None]:
+    """Each wake-up of the worker a change asks for (the NOTIFY it sends at commit)."""
+    woken: list[None] = []
+    monkeypatch.setattr("escalation.services.wake_worker", lambda: woken.append(None))
+    return woken
 
 
 def test_a_ticket_opened_before_escalation_existed_gets_its_teams_chain_at_its_next_change(make_ticket, chain):
@@ -92,3 +112,53 @@ def test_reopening_leaves_the_first_watchs_sla_rows_cancelled(make_ticket, chain
     ]
     second = [(trigger, state) for trigger, generation, _step, _round, state, _due in sla if generation == 2]
     assert second == [("resolution_breach", "pending"), ("resolution_warning", "pending")]
+
+
+def test_a_priority_change_moves_the_sla_rows_and_wakes_the_worker_only_when_they_come_sooner(
+    make_ticket, chain, alice, wakes
+):
+    ticket = open_p1(make_ticket)
+    del wakes[:]
+
+    ticket_set_priority(ticket=ticket, actor=alice, priority=2, reason="One floor only.", now=T0 + MINUTE)
+    assert sla_rows(ticket) == {
+        "response_breach": ("pending", T0 + 30 * MINUTE),
+        "resolution_warning": ("pending", T0 + 6 * HOUR),
+        "resolution_breach": ("pending", T0 + 8 * HOUR),
+    }
+    assert wakes == []  # every row moved later: the worker's sleep still ends in time
+
+    ticket_set_priority(ticket=ticket, actor=alice, priority=1, reason="The whole building.", now=T0 + 2 * MINUTE)
+    assert sla_rows(ticket) == {
+        "response_breach": ("pending", T0 + 15 * MINUTE),
+        "resolution_warning": ("pending", T0 + 3 * HOUR),
+        "resolution_breach": ("pending", T0 + 4 * HOUR),
+    }
+    assert len(wakes) == 1
+
+
+def test_a_clock_paused_and_resumed_at_once_revives_its_sla_rows_at_the_same_times_and_wakes_the_worker(
+    make_ticket, chain, alice, staff, wakes
+):
+    ticket = open_p1(make_ticket)
+    ticket_claim(ticket=ticket, technician=alice, now=T0 + MINUTE)
+    running = sla_rows(ticket)
+    assert running == {
+        "response_breach": ("cancelled", T0 + 15 * MINUTE),
+        "resolution_warning": ("pending", T0 + 3 * HOUR),
+        "resolution_breach": ("pending", T0 + 4 * HOUR),
+    }
+    ticket_set_status(ticket=ticket, actor=alice, status="waiting", now=T0 + HOUR)
+    assert {trigger: state for trigger, (state, _due) in sla_rows(ticket).items()} == dict.fromkeys(
+        running, "cancelled"
+    )
+    del wakes[:]
+
+    ticket_comment(ticket=ticket, author=staff, body="Here is the log.", now=T0 + HOUR)
+    assert sla_rows(ticket) == running
+    assert len(wakes) == 1
+    fire_due(T0 + 4 * HOUR)
+    assert told(ticket)[-2:] == [
+        "75% of the resolution time is used: The helpdesk warned Alice Primary.",
+        "The resolution target was missed: The helpdesk paged Layla Lead, Noora Manager.",
+    ]
