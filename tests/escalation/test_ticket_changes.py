@@ -110,8 +110,11 @@ def test_reopening_leaves_the_first_watchs_sla_rows_cancelled(make_ticket, chain
         ("resolution_warning", "cancelled"),
         ("response_breach", "cancelled"),
     ]
-    second = [(trigger, state) for trigger, generation, _step, _round, state, _due in sla if generation == 2]
-    assert second == [("resolution_breach", "pending"), ("resolution_warning", "pending")]
+    # The second watch's rows, as the admin lists them: step 0 (an SLA trigger has no chain step), round 0.
+    second = [
+        (trigger, step, round_, state) for trigger, generation, step, round_, state, _due in sla if generation == 2
+    ]
+    assert second == [("resolution_breach", 0, 0, "pending"), ("resolution_warning", 0, 0, "pending")]
 
 
 def test_a_priority_change_moves_the_sla_rows_and_wakes_the_worker_only_when_they_come_sooner(
