@@ -165,3 +165,20 @@ def test_a_clock_paused_and_resumed_at_once_revives_its_sla_rows_at_the_same_tim
         "75% of the resolution time is used: The helpdesk warned Alice Primary.",
         "The resolution target was missed: The helpdesk paged Layla Lead, Noora Manager.",
     ]
+
+
+def test_a_technicians_public_reply_stops_the_paging_and_meets_the_response_target(make_ticket, chain, alice):
+    ticket = open_p1(make_ticket)
+    fire_due(T0)
+
+    ticket_comment(ticket=ticket, author=alice, body="On my way to the switch room.", now=T0 + MINUTE)
+
+    assert sorted(EscalationDue.objects.filter(ticket=ticket, trigger="step").values_list("state", flat=True)) == [
+        "cancelled",
+        "cancelled",
+        "cancelled",
+        "done",
+    ]
+    assert sla_rows(ticket)["response_breach"] == ("cancelled", T0 + 15 * MINUTE)
+    assert fire_due(T0 + HOUR) == 0
+    assert told(ticket) == ["The helpdesk paged Alice Primary (step 1 of 3)."]
