@@ -182,3 +182,12 @@ def test_a_technicians_public_reply_stops_the_paging_and_meets_the_response_targ
     assert sla_rows(ticket)["response_breach"] == ("cancelled", T0 + 15 * MINUTE)
     assert fire_due(T0 + HOUR) == 0
     assert told(ticket) == ["The helpdesk paged Alice Primary (step 1 of 3)."]
+
+
+def test_copying_a_teams_chain_asks_two_questions_whatever_people_it_names(chain, django_assert_num_queries):
+    """Every ticket opened copies its team's chain under the ticket lock: the chain with its lead and manager, then
+    its steps with their users."""
+    with django_assert_num_queries(2):
+        copied = chain_for_team(team_id=chain.team_id)
+    assert (copied.team_lead.name, copied.duty_manager.name) == ("Layla Lead", "Noora Manager")
+    assert [step.target for step in copied.steps] == ["oncall_primary", "oncall_secondary", "duty_manager"]
