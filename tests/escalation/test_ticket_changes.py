@@ -8,7 +8,7 @@ import datetime as dt
 
 import pytest
 
-from escalation.models import DueState, EscalationDue, TicketEscalation
+from escalation.models import DueState, EscalationDue, EscalationStep, Target, TicketEscalation
 from escalation.services import chain_for_team
 from tests.escalation.conftest import MINUTE, T0, fire_due
 from tests.escalation.test_engine import open_p1, told
@@ -184,10 +184,23 @@ def test_a_technicians_public_reply_stops_the_paging_and_meets_the_response_targ
     assert told(ticket) == ["The helpdesk paged Alice Primary (step 1 of 3)."]
 
 
-def test_copying_a_teams_chain_asks_two_questions_whatever_people_it_names(chain, django_assert_num_queries):
+def test_copying_a_teams_chain_asks_two_questions_and_keeps_its_people_and_breach_repeat(
+    chain, bob, django_assert_num_queries
+):
     """Every ticket opened copies its team's chain under the ticket lock: the chain with its lead and manager, then
     its steps with their users."""
+    EscalationStep.objects.create(chain=chain, position=4, target=Target.USER, user=bob, delay=5 * MINUTE)
+    chain.breach_repeat = 30 * MINUTE
+    chain.save()
+
     with django_assert_num_queries(2):
         copied = chain_for_team(team_id=chain.team_id)
+
     assert (copied.team_lead.name, copied.duty_manager.name) == ("Layla Lead", "Noora Manager")
-    assert [step.target for step in copied.steps] == ["oncall_primary", "oncall_secondary", "duty_manager"]
+    assert [(step.target, step.user and step.user.name) for step in copied.steps] == [
+        ("oncall_primary", None),
+        ("oncall_secondary", None),
+        ("duty_manager", None),
+        ("user", "Bob Secondary"),
+    ]
+    assert copied.breach_repeat == 30 * MINUTE
