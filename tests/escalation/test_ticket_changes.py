@@ -5,9 +5,12 @@ at its next change, and stopping one ticket's chain leaves every other ticket's 
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import pytest
+from django.db import connections, transaction
 
+from escalation.engine import escalation_run_due
 from escalation.models import DueState, EscalationDue, EscalationStep, Target, TicketEscalation
 from escalation.services import chain_for_team
 from tests.escalation.conftest import MINUTE, T0, fire_due
@@ -204,3 +207,34 @@ def test_copying_a_teams_chain_asks_two_questions_and_keeps_its_people_and_breac
         ("user", "Bob Secondary"),
     ]
     assert copied.breach_repeat == 30 * MINUTE
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_acknowledgement_while_a_worker_holds_the_response_breach_skips_it_and_the_worker_cancels_it(
+    make_ticket, chain, alice
+):
+    """As for a held chain step (test_engine): the acknowledgement skips the SLA row the worker has locked instead of
+    waiting for it; the worker, deciding again under the ticket lock, finds the target met."""
+    ticket = open_p1(make_ticket)
+    locked, release = threading.Event(), threading.Event()
+
+    def worker_holds_the_response_breach() -> None:
+        try:
+            with transaction.atomic():
+                list(EscalationDue.objects.select_for_update().filter(ticket=ticket, trigger="response_breach"))
+                locked.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=worker_holds_the_response_breach)
+    holder.start()
+    assert locked.wait(10)
+    ticket_acknowledge(ticket=ticket, actor=alice, now=T0 + MINUTE)
+    release.set()
+    holder.join(10)
+
+    assert sla_rows(ticket)["response_breach"] == ("pending", T0 + 15 * MINUTE)  # skipped, left to the worker
+    assert escalation_run_due(now=T0 + 15 * MINUTE, limit=50).taken >= 1
+    assert sla_rows(ticket)["response_breach"] == ("cancelled", T0 + 15 * MINUTE)
+    assert told(ticket) == []  # no breach page: the target was met
