@@ -7,12 +7,14 @@ from __future__ import annotations
 import datetime as dt
 import threading
 
+import psycopg
 import pytest
 from django.db import connections, transaction
 
 from escalation.engine import escalation_run_due
 from escalation.models import DueState, EscalationDue, EscalationStep, Target, TicketEscalation
-from escalation.services import chain_for_team
+from escalation.services import NOTIFY_CHANNEL, chain_for_team
+from tests.conftest import shared_database_url
 from tests.escalation.conftest import MINUTE, T0, fire_due
 from tests.escalation.test_engine import open_p1, told
 from tickets.services import (
@@ -238,3 +240,14 @@ def test_an_acknowledgement_while_a_worker_holds_the_response_breach_skips_it_an
     assert escalation_run_due(now=T0 + 15 * MINUTE, limit=50).taken >= 1
     assert sla_rows(ticket)["response_breach"] == ("cancelled", T0 + 15 * MINUTE)
     assert told(ticket) == []  # no breach page: the target was met
+
+
+@pytest.mark.django_db(transaction=True)
+def test_opening_a_paging_ticket_notifies_the_workers_channel_when_it_commits(make_ticket, chain):
+    """What wakes a sleeping worker (escalation_worker LISTENs on the channel): one NOTIFY per change that
+    schedules a row, delivered at commit."""
+    with psycopg.connect(shared_database_url(), autocommit=True) as listener:
+        listener.execute(psycopg.sql.SQL("LISTEN {}").format(psycopg.sql.Identifier(NOTIFY_CHANNEL)))
+        open_p1(make_ticket)
+        woken = list(listener.notifies(timeout=10, stop_after=1))
+    assert [notice.channel for notice in woken] == [NOTIFY_CHANNEL]
