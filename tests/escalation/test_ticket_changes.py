@@ -62,6 +62,14 @@ def test_a_ticket_opened_before_escalation_existed_gets_its_teams_chain_at_its_n
     assert escalation.chain == chain_for_team(team_id=chain.team_id).as_json()
     assert len(escalation.chain["steps"]) == 3  # the team's chain, not the two-step default
     assert escalation.created_at == later
+    # As the admin lists them: the ticket's first chain run, and its step rows of that run from the change on.
+    assert escalation.chain_run == 1
+    steps = [
+        (generation, step, due)
+        for trigger, generation, step, _round, _state, due in due_rows(ticket)
+        if trigger == "step"
+    ]
+    assert steps == [(1, 0, later), (1, 1, later + 2 * MINUTE), (1, 1, later + 5 * MINUTE), (1, 2, later + 8 * MINUTE)]
     # The unacknowledged P1 starts paging from that change, on the team's chain.
     assert fire_due(later) == 1
     assert told(ticket) == ["The helpdesk paged Alice Primary (step 1 of 3)."]
