@@ -259,3 +259,21 @@ def test_opening_a_paging_ticket_notifies_the_workers_channel_when_it_commits(ma
         open_p1(make_ticket)
         woken = list(listener.notifies(timeout=10, stop_after=1))
     assert [notice.channel for notice in woken] == [NOTIFY_CHANNEL]
+
+
+def test_opening_a_p1_writes_its_first_chain_run_and_its_due_rows(make_ticket, chain, django_assert_num_queries):
+    ticket = open_p1(make_ticket)
+
+    # The console's row of the change reads the paging from the ticket it was given, without another query.
+    with django_assert_num_queries(0):
+        assert (ticket.escalation.chain_run, ticket.escalation.watch) == (1, 1)
+    # As the admin lists them: the chain's pages of run 1, and the SLA triggers of watch 1 (step 0, round 0).
+    assert [row[:4] + (row[5],) for row in due_rows(ticket)] == [
+        ("resolution_breach", 1, 0, 0, T0 + 4 * HOUR),
+        ("resolution_warning", 1, 0, 0, T0 + 3 * HOUR),
+        ("response_breach", 1, 0, 0, T0 + 15 * MINUTE),
+        ("step", 1, 0, 0, T0),
+        ("step", 1, 1, 0, T0 + 2 * MINUTE),
+        ("step", 1, 1, 1, T0 + 5 * MINUTE),
+        ("step", 1, 2, 0, T0 + 8 * MINUTE),
+    ]
