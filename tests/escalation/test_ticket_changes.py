@@ -76,15 +76,22 @@ def test_a_ticket_opened_before_escalation_existed_gets_its_teams_chain_at_its_n
     assert fire_due(later + 2 * MINUTE) == 1
 
 
-def test_acknowledging_one_ticket_leaves_the_chain_of_another_running(make_ticket, chain, alice):
+def test_acknowledging_one_ticket_leaves_the_chain_of_another_running(make_ticket, chain, alice, wakes):
     acknowledged = open_p1(make_ticket, subject="Switch down")
     other = open_p1(make_ticket, subject="Printer down")
     fire_due(T0)
 
     before = due_rows(other)
+    del wakes[:]
     ticket_acknowledge(ticket=acknowledged, actor=alice, now=T0 + MINUTE)
 
     assert due_rows(other) == before  # its step rows and its SLA rows, untouched
+    assert wakes == []  # nothing comes due sooner: the worker sleeps on
+    assert sla_rows(acknowledged) == {
+        "response_breach": ("cancelled", T0 + 15 * MINUTE),
+        "resolution_warning": ("pending", T0 + 3 * HOUR),
+        "resolution_breach": ("pending", T0 + 4 * HOUR),
+    }
     pending = EscalationDue.objects.filter(ticket=other, trigger="step", state=DueState.PENDING)
     assert pending.count() == 3
     assert fire_due(T0 + 2 * MINUTE) == 1
@@ -110,11 +117,13 @@ def test_a_callers_comment_leaves_a_paging_tickets_chain_and_sla_rows_as_they_we
     )
 
 
-def test_reopening_leaves_the_first_watchs_sla_rows_cancelled(make_ticket, chain, alice):
+def test_reopening_leaves_the_first_watchs_sla_rows_cancelled(make_ticket, chain, alice, wakes):
     ticket = open_p1(make_ticket)
     ticket_claim(ticket=ticket, technician=alice, now=T0 + MINUTE)
     ticket_resolve(ticket=ticket, actor=alice, now=T0 + HOUR)
+    del wakes[:]
     ticket_reopen(ticket=ticket, actor=alice, now=T0 + 5 * HOUR)
+    assert len(wakes) == 1  # the new watch's rows are new to the worker
 
     sla = [row for row in due_rows(ticket) if row[0] != "step"]
     first = [(trigger, state) for trigger, generation, _step, _round, state, _due in sla if generation == 1]
