@@ -155,3 +155,23 @@ def test_on_an_empty_database_the_defaults_make_both_calendars_their_hours_and_t
     }
     for priority in (1, 2, 3, 4):
         assert sla_policy_for(priority=priority, agency_id=None, service_id=None) == DEFAULT_POLICIES[priority]
+
+
+def test_a_missing_default_is_made_beside_an_agencys_or_a_services_own_policy():
+    around = BusinessCalendar.objects.get(code="24x7")
+    SlaPolicy.objects.filter(priority__in=(3, 4), agency=None, service=None).delete()
+    SlaPolicy.objects.create(priority=3, agency=AgencyFactory(code="moi"), first_response=HOUR, resolution=5 * HOUR,
+                             calendar=around)  # fmt: skip
+    SlaPolicy.objects.create(priority=4, service=ServiceFactory(code="sms-gateway"), first_response=HOUR,
+                             resolution=5 * HOUR, calendar=around)  # fmt: skip
+
+    assert sla_defaults_ensure() == 2
+    assert SlaPolicy.objects.filter(priority=3).count() == SlaPolicy.objects.filter(priority=4).count() == 2
+    assert sla_policy_for(priority=3, agency_id=None, service_id=None) == DEFAULT_POLICIES[3]
+    assert sla_policy_for(priority=4, agency_id=None, service_id=None) == DEFAULT_POLICIES[4]
+
+
+def test_a_lookup_reads_the_calendar_it_already_built_in_one_question(django_assert_num_queries):
+    first = sla_policy_for(priority=3, agency_id=None, service_id=None)
+    with django_assert_num_queries(1):  # the policy with its calendar's revision; hours and closures are kept
+        assert sla_policy_for(priority=3, agency_id=None, service_id=None) == first
