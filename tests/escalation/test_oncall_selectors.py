@@ -10,6 +10,7 @@ import pytest
 from escalation.models import ContactProfile, OnCallOverride
 from escalation.selectors import (
     Shift,
+    contact_profile_by_token,
     contact_profile_get,
     oncall_shifts,
     oncall_user,
@@ -148,3 +149,16 @@ def test_user_by_mobile_finds_nobody_for_unknown_invalid_or_inactive(technician,
     technician.is_active = False
     technician.save()
     assert user_by_mobile(phone="55123456") is None
+
+
+@pytest.mark.django_db
+def test_a_caller_by_mobile_and_a_calendar_by_token_are_each_found_with_their_user_in_one_question(
+    technician, django_assert_num_queries
+):
+    """The hotline looks up every caller by number, the calendar feed every request by token: each reads the
+    profile with its user at once."""
+    profile = ContactProfile.objects.create(user=technician, mobile="+97455123456")
+    with django_assert_num_queries(1):
+        assert user_by_mobile(phone="55123456").username == technician.username
+    with django_assert_num_queries(1):
+        assert contact_profile_by_token(token=profile.ics_token).user.username == technician.username
