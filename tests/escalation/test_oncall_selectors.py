@@ -12,6 +12,7 @@ from escalation.selectors import (
     Shift,
     contact_profile_by_token,
     contact_profile_get,
+    oncall_board,
     oncall_shifts,
     oncall_user,
     user_by_mobile,
@@ -162,3 +163,17 @@ def test_a_caller_by_mobile_and_a_calendar_by_token_are_each_found_with_their_us
         assert user_by_mobile(phone="55123456").username == technician.username
     with django_assert_num_queries(1):
         assert contact_profile_by_token(token=profile.ics_token).user.username == technician.username
+
+
+@pytest.mark.django_db
+def test_the_board_at_a_handoff_shows_the_incoming_primary_and_two_weeks_of_shifts(team, crew):
+    a, b, c = crew
+    handoff = qatar(2026, 3, 2, 8, 0)
+    (board,) = oncall_board(at=handoff)
+    primary, secondary = board.layers
+    assert (primary.layer, secondary.layer) == ("primary", "secondary")
+    assert primary.now.user == b  # Aisha's shift ended at 08:00; Badr's began
+    assert (primary.now.start, primary.now.end) == (handoff, handoff + dt.timedelta(days=1))
+    assert [shift.user for shift in primary.shifts] == [b, c, a] * 4 + [b, c]  # 14 days of daily shifts
+    (board,) = oncall_board(at=handoff - dt.timedelta(minutes=1))
+    assert board.layers[0].now.user == a
