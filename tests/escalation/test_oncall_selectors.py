@@ -177,3 +177,9 @@ def test_the_board_at_a_handoff_shows_the_incoming_primary_and_two_weeks_of_shif
     assert [shift.user for shift in primary.shifts] == [b, c, a] * 4 + [b, c]  # 14 days of daily shifts
     (board,) = oncall_board(at=handoff - dt.timedelta(minutes=1))
     assert board.layers[0].now.user == a
+
+
+@pytest.mark.django_db
+def test_oncall_user_names_an_unknown_layer(team):
+    with pytest.raises(ValueError, match="Unknown on-call layer 'tertiary'."):
+        oncall_user(team_id=team.pk, at=qatar(2026, 3, 1, 8, 0), layer="tertiary")
