@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from escalation.models import ContactProfile, OnCallOverride
+from escalation.models import ContactProfile, OnCallOverride, RotationMember
 from escalation.selectors import (
     Shift,
     contact_profile_by_token,
@@ -183,3 +183,13 @@ def test_the_board_at_a_handoff_shows_the_incoming_primary_and_two_weeks_of_shif
 def test_oncall_user_names_an_unknown_layer(team):
     with pytest.raises(ValueError, match="Unknown on-call layer 'tertiary'."):
         oncall_user(team_id=team.pk, at=qatar(2026, 3, 1, 8, 0), layer="tertiary")
+
+
+@pytest.mark.django_db
+def test_members_take_their_shifts_by_position_whatever_order_they_were_added_in(team, crew):
+    a, b, c = crew
+    # The administrator reorders the primary rota to c -> b -> a.
+    for user, position in ((a, 2), (b, 1), (c, 0)):
+        RotationMember.objects.filter(rotation__layer="primary", user=user).update(position=position)
+    assert oncall_user(team_id=team.pk, at=qatar(2026, 3, 1, 8, 0)) == c
+    assert oncall_user(team_id=team.pk, at=qatar(2026, 3, 2, 8, 0)) == b
