@@ -7,10 +7,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from escalation.models import ContactProfile, OnCallOverride
+from escalation.models import ContactProfile, OnCallOverride, RotationMember
 from escalation.selectors import (
     Shift,
+    contact_profile_by_token,
     contact_profile_get,
+    oncall_board,
     oncall_shifts,
     oncall_user,
     user_by_mobile,
@@ -148,3 +150,46 @@ def test_user_by_mobile_finds_nobody_for_unknown_invalid_or_inactive(technician,
     technician.is_active = False
     technician.save()
     assert user_by_mobile(phone="55123456") is None
+
+
+@pytest.mark.django_db
+def test_a_caller_by_mobile_and_a_calendar_by_token_are_each_found_with_their_user_in_one_question(
+    technician, django_assert_num_queries
+):
+    """The hotline looks up every caller by number, the calendar feed every request by token: each reads the
+    profile with its user at once."""
+    profile = ContactProfile.objects.create(user=technician, mobile="+97455123456")
+    with django_assert_num_queries(1):
+        assert user_by_mobile(phone="55123456").username == technician.username
+    with django_assert_num_queries(1):
+        assert contact_profile_by_token(token=profile.ics_token).user.username == technician.username
+
+
+@pytest.mark.django_db
+def test_the_board_at_a_handoff_shows_the_incoming_primary_and_two_weeks_of_shifts(team, crew):
+    a, b, c = crew
+    handoff = qatar(2026, 3, 2, 8, 0)
+    (board,) = oncall_board(at=handoff)
+    primary, secondary = board.layers
+    assert (primary.layer, secondary.layer) == ("primary", "secondary")
+    assert primary.now.user == b  # Aisha's shift ended at 08:00; Badr's began
+    assert (primary.now.start, primary.now.end) == (handoff, handoff + dt.timedelta(days=1))
+    assert [shift.user for shift in primary.shifts] == [b, c, a] * 4 + [b, c]  # 14 days of daily shifts
+    (board,) = oncall_board(at=handoff - dt.timedelta(minutes=1))
+    assert board.layers[0].now.user == a
+
+
+@pytest.mark.django_db
+def test_oncall_user_names_an_unknown_layer(team):
+    with pytest.raises(ValueError, match="Unknown on-call layer 'tertiary'."):
+        oncall_user(team_id=team.pk, at=qatar(2026, 3, 1, 8, 0), layer="tertiary")
+
+
+@pytest.mark.django_db
+def test_members_take_their_shifts_by_position_whatever_order_they_were_added_in(team, crew):
+    a, b, c = crew
+    # The administrator reorders the primary rota to c -> b -> a.
+    for user, position in ((a, 2), (b, 1), (c, 0)):
+        RotationMember.objects.filter(rotation__layer="primary", user=user).update(position=position)
+    assert oncall_user(team_id=team.pk, at=qatar(2026, 3, 1, 8, 0)) == c
+    assert oncall_user(team_id=team.pk, at=qatar(2026, 3, 2, 8, 0)) == b

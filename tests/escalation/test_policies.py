@@ -127,3 +127,51 @@ def test_the_admin_refuses_an_unknown_time_zone_and_closing_before_opening(clien
     assert "Unknown time zone." in page
     assert "The closing time must be after the opening time." in page
     assert not BusinessCalendar.objects.filter(code="night").exists()
+
+
+def test_on_an_empty_database_the_defaults_make_both_calendars_their_hours_and_the_four_policies():
+    SlaPolicy.objects.all().delete()
+    BusinessCalendar.objects.all().delete()
+
+    assert sla_defaults_ensure() == 2 + 5 + 4  # two calendars, the working week's five days, four policies
+
+    calendars = {
+        row.code: (row.name_en, row.name_ar, row.always_open, row.time_zone, row.holiday_country)
+        for row in BusinessCalendar.objects.all()
+    }
+    assert calendars == {
+        "working-week": ("Government working week", "أسبوع العمل الحكومي", False, "Asia/Qatar", "QA"),
+        "24x7": ("Around the clock (24x7)", "على مدار الساعة (24x7)", True, "Asia/Qatar", ""),
+    }
+    assert sorted(WorkingHours.objects.values_list("calendar__code", "weekday", "opens", "closes")) == [
+        ("working-week", weekday, dt.time(7, 0), dt.time(14, 0)) for weekday in (0, 1, 2, 3, 6)
+    ]
+    policies = SlaPolicy.objects.filter(agency=None, service=None).select_related("calendar")
+    assert {row.priority: (row.first_response, row.resolution, row.calendar.code) for row in policies} == {
+        1: (dt.timedelta(minutes=15), 4 * HOUR, "24x7"),
+        2: (dt.timedelta(minutes=30), 8 * HOUR, "24x7"),
+        3: (4 * HOUR, 21 * HOUR, "working-week"),
+        4: (7 * HOUR, 35 * HOUR, "working-week"),
+    }
+    for priority in (1, 2, 3, 4):
+        assert sla_policy_for(priority=priority, agency_id=None, service_id=None) == DEFAULT_POLICIES[priority]
+
+
+def test_a_missing_default_is_made_beside_an_agencys_or_a_services_own_policy():
+    around = BusinessCalendar.objects.get(code="24x7")
+    SlaPolicy.objects.filter(priority__in=(3, 4), agency=None, service=None).delete()
+    SlaPolicy.objects.create(priority=3, agency=AgencyFactory(code="moi"), first_response=HOUR, resolution=5 * HOUR,
+                             calendar=around)  # fmt: skip
+    SlaPolicy.objects.create(priority=4, service=ServiceFactory(code="sms-gateway"), first_response=HOUR,
+                             resolution=5 * HOUR, calendar=around)  # fmt: skip
+
+    assert sla_defaults_ensure() == 2
+    assert SlaPolicy.objects.filter(priority=3).count() == SlaPolicy.objects.filter(priority=4).count() == 2
+    assert sla_policy_for(priority=3, agency_id=None, service_id=None) == DEFAULT_POLICIES[3]
+    assert sla_policy_for(priority=4, agency_id=None, service_id=None) == DEFAULT_POLICIES[4]
+
+
+def test_a_lookup_reads_the_calendar_it_already_built_in_one_question(django_assert_num_queries):
+    first = sla_policy_for(priority=3, agency_id=None, service_id=None)
+    with django_assert_num_queries(1):  # the policy with its calendar's revision; hours and closures are kept
+        assert sla_policy_for(priority=3, agency_id=None, service_id=None) == first
