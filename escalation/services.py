@@ -11,7 +11,7 @@ This module never imports `tickets.services` (they call in here); what writes ti
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from django.contrib.auth.models import User
 from django.db import connection
@@ -152,11 +152,7 @@ def _escalation_open(*, ticket: Ticket, event: TicketEvent) -> None:
     if rules.chain_starts_now(values, chain_run=escalation.chain_run):
         escalation.chain_run += 1
         rows.extend(rules.chain_plan(chain, run=escalation.chain_run, start=ticket.opened_at))
-    rows.extend(
-        rules.Due(trigger, 0, round_, escalation.watch, due_at)
-        for (trigger, round_), due_at in rules.sla_plan(values, chain).items()
-        if due_at is not None
-    )
+    rows.extend(_sla_rows(values, chain, watch=escalation.watch))
     escalation.save()
     # Also sets `ticket.escalation`: the console's row of the change reads its paging without another query.
     escalation.ticket = ticket
@@ -202,13 +198,25 @@ def _sla_sync(escalation: TicketEscalation, values: rules.TicketValues, chain: r
         for row in locked:
             row.state, row.due_at = changes[row.pk]
             row.save(update_fields=["state", "due_at"])
-    missing = [
-        rules.Due(trigger, 0, round_, escalation.watch, due_at)
-        for (trigger, round_), due_at in rules.sla_plan(values, chain).items()
-        if due_at is not None and (trigger, round_, escalation.watch) not in keys
-    ]
+    missing = _sla_rows(values, chain, watch=escalation.watch, existing=keys)
     due_create(ticket_id=escalation.ticket_id, rows=missing)
     return wake or bool(missing)
+
+
+def _sla_rows(
+    values: rules.TicketValues,
+    chain: rules.Chain,
+    *,
+    watch: int,
+    existing: Collection[tuple[str, int, int]] = (),
+) -> list[rules.Due]:
+    """The SLA rows the ticket's deadlines call for in `watch`, but those `existing` already holds (by trigger,
+    round and watch)."""
+    return [
+        rules.Due(trigger, 0, round_, watch, due_at)
+        for (trigger, round_), due_at in rules.sla_plan(values, chain).items()
+        if due_at is not None and (trigger, round_, watch) not in existing
+    ]
 
 
 def escalation_escalate_now(*, ticket_id: int, actor: User | None, now: dt.datetime) -> None:

@@ -39,10 +39,15 @@ def roles_per_request() -> Iterator[None]:
         _request_roles.reset(token)
 
 
+def on_a_team() -> Exists:
+    """An annotation of users: whether they belong to a team (what makes a technician, with an active account)."""
+    return Exists(Team.members.through.objects.filter(user_id=OuterRef("pk")))
+
+
 def _users_with_role() -> QuerySet[User]:
     """Users with what `user_role` answers: their team membership, agency membership with its agency, Arabic name."""
     return User.objects.select_related("agency_membership__agency", "arabic_name").annotate(
-        helpdesk_technician=Exists(Team.members.through.objects.filter(user_id=OuterRef("pk")))
+        helpdesk_technician=on_a_team()
     )
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare
 
@@ -22,6 +22,7 @@ from tickets.selectors import (
     event_list_since,
     event_message,
     iso_or_none,
+    on_a_team,
     ticket_row,
     user_display_name,
     user_is_technician,
@@ -88,11 +89,11 @@ def console_access_lost(*, user_id: int, session_key: str) -> str | None:
     if session.get(SESSION_KEY) != str(user_id):
         return "session"
     # One query for both questions: every console asks them at each heartbeat.
-    on_a_team = Exists(Team.members.through.objects.filter(user_id=OuterRef("pk")))
-    user = next(iter(User.objects.filter(pk=user_id).only("password", "is_active").annotate(on_a_team=on_a_team)), None)
+    users = User.objects.filter(pk=user_id).only("password", "is_active").annotate(team_member=on_a_team())
+    user = next(iter(users), None)
     if user is None or not _session_hash_verified(session.get(HASH_SESSION_KEY), user):
         return "session"
-    if not (user.is_active and user.on_a_team):
+    if not (user.is_active and user.team_member):
         return "rights"
     return None
 
