@@ -55,7 +55,11 @@ def _person(user: User | None) -> rules.Person | None:
 
 def chain_for_team(*, team_id: int) -> rules.Chain:
     """The team's chain as a ticket copies it; the default chain for a team that has none."""
-    chain = EscalationChain.objects.select_related("team_lead", "duty_manager").filter(team_id=team_id).first()
+    # A team has at most one chain: no order to ask for (the model's orders by the team's name, a join).
+    chain = next(
+        iter(EscalationChain.objects.select_related("team_lead", "duty_manager").filter(team_id=team_id).order_by()),
+        None,
+    )
     if chain is None:
         return rules.DEFAULT_CHAIN
     steps = tuple(

@@ -129,6 +129,13 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     _options["connect_timeout"] = int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "5"))
     _statement_timeout_ms = int(float(os.environ.get("DATABASE_STATEMENT_TIMEOUT", "30")) * 1000)
     _options["options"] = f"-c statement_timeout={_statement_timeout_ms}"
+    # Parameters travel apart from the query text (server-side binding), so a connection prepares the statements it
+    # runs often (the fifth run on): PostgreSQL then skips parsing and planning them, and psycopg writes no literal
+    # SQL. A pooled connection keeps them from request to request (bench/README.md has what it saves). Off for a
+    # connection pooler that cannot keep prepared statements (PgBouncer in transaction mode before 1.21). After a
+    # migration changes a table, restart the web processes.
+    _options["server_side_binding"] = True
+    _options["prepare_threshold"] = 5 if env_bool("DATABASE_PREPARED_STATEMENTS", True) else None
     # Connections are reused through psycopg's pool, at most DATABASE_POOL_MAX_SIZE per process (0, the default
     # outside scripts/serve and Docker: a new connection per request). Django serves each ASGI request on a thread of
     # its own, so connections kept per thread (CONN_MAX_AGE) pile up; a pooled one goes back to the pool when its

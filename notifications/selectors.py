@@ -48,6 +48,9 @@ def rule_recipients(*, rule: Rule, ticket: Ticket, event: TicketEvent) -> list[U
     elif rule.audience == NEW_ASSIGNEE:
         assigned_id = ((event.after or {}).get("assignee") or {}).get("id")
         people = [User.objects.filter(pk=int(assigned_id)).first() if assigned_id else None]
+    elif event.kind == TicketEvent.Kind.OPENED:
+        # A ticket just opened has no watchers, and `ticket_open` took its requester from its agency's staff.
+        people = [ticket.requester]
     else:
         # Only while they are still staff of the ticket's agency: one who moved on no longer sees the ticket.
         members = set(AgencyMembership.objects.filter(agency_id=ticket.agency_id).values_list("user_id", flat=True))

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from django.db import connections, transaction
+from django.db import connection, connections, transaction
 
 from helpdesk.settings import SQLITE_OPTIONS
 
@@ -78,6 +78,27 @@ def test_postgresql_connections_are_pooled_when_asked():
     assert loaded(url)["pool"] == {}
     # The production command pools unless told otherwise.
     assert "DATABASE_POOL_MAX_SIZE:-4" in (ROOT / "scripts" / "serve").read_text()
+
+
+@pytest.mark.django_db
+def test_on_postgresql_a_statement_run_often_is_prepared_once_and_reused():
+    """Parameters are bound on the server, so the fifth run of a statement on a connection prepares it: PostgreSQL no
+    longer parses and plans it, whatever the values."""
+    if connection.vendor != "postgresql":
+        pytest.fail("this test needs PostgreSQL (DATABASE_URL)")
+    statement = "SELECT count(*) FROM tickets_ticket WHERE number > %s"
+    with connection.cursor() as cursor:
+        for number in range(6):
+            cursor.execute(statement, [number])
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s", ["%number > $1%"])
+        assert cursor.fetchone() == (1,)
+
+
+def test_prepared_statements_can_be_turned_off_for_a_pooler_that_cannot_keep_them():
+    shown = "import helpdesk.settings as s; print(s.DATABASES['default']['OPTIONS'].get('prepare_threshold'))"
+    url = {"DJANGO_SECRET_KEY": "k", "DATABASE_URL": "postgres://u:p@db.internal:5432/helpdesk"}
+    assert python_in(["-c", shown], url).stdout.split() == ["5"]
+    assert python_in(["-c", shown], {**url, "DATABASE_PREPARED_STATEMENTS": "0"}).stdout.split() == ["None"]
 
 
 def test_missing_secret_key_with_debug_off_refuses_to_start():

@@ -296,8 +296,8 @@ def ticket_open(
         raise InvalidInput(_("A subject is required."))
     if not service.active:
         raise InvalidInput(_("That service is not available."))
-    if agency is None:
-        agency = user_agency(requester) if requester is not None else None
+    requester_agency = user_agency(requester) if requester is not None else None
+    agency = agency or requester_agency
     if agency is None:
         raise InvalidInput(_("The ticket must belong to an agency."))
     if not agency.active:
@@ -305,11 +305,11 @@ def ticket_open(
     on_behalf = actor is not None and actor != requester
     if on_behalf and actor is not None:
         _require_technician(actor)
-        requester_agency = user_agency(requester) if requester is not None else None
-        if requester is not None and (requester_agency is None or requester_agency.pk != agency.pk):
-            raise InvalidInput(_("The requester is not a member of that agency."))
-        if requester is None and not requester_name:
-            raise InvalidInput(_("Name the person the ticket is for."))
+    # Whoever opens it, a ticket's requester is a member of its agency (its notifications count on it).
+    if requester is not None and (requester_agency is None or requester_agency.pk != agency.pk):
+        raise InvalidInput(_("The requester is not a member of that agency."))
+    if on_behalf and requester is None and not requester_name:
+        raise InvalidInput(_("Name the person the ticket is for."))
     actor = actor or requester
     priority = priority_for(impact=impact, urgency=urgency)
     clock = clock_start(

@@ -86,6 +86,14 @@ def test_only_a_technician_opens_a_ticket_for_someone_else(service, agency, staf
     assert not Ticket.objects.exists()
 
 
+def test_a_ticket_opened_for_an_agency_names_only_a_member_of_it_as_requester(service, other_agency, staff):
+    """As the hotline does: the agency given, the requester not on behalf of anyone. Only the agency's own staff can
+    be told of its tickets, so a member of another agency is refused, not made its requester."""
+    with pytest.raises(InvalidInput, match="not a member of that agency"):
+        ticket_open(service=service, agency=other_agency, requester=staff, subject="x", impact=2, urgency=2)
+    assert not Ticket.objects.exists()
+
+
 def test_the_requester_must_belong_to_the_ticket_agency(service, other_agency, staff, technician):
     with pytest.raises(InvalidInput, match="not a member of that agency"):
         ticket_open(

@@ -82,7 +82,7 @@ def test_naming_the_requester_and_the_assignee_in_arabic_costs_the_ticket_page_n
 
 @pytest.mark.django_db
 def test_opening_a_ticket_saves_only_what_changed(logged_in, service, django_assert_max_num_queries):
-    with django_assert_max_num_queries(20) as captured:
+    with django_assert_max_num_queries(18) as captured:
         response = logged_in.post(NEW_URL, form_data(service))
     assert response.status_code == 302
     updates = [query["sql"] for query in captured.captured_queries if query["sql"].startswith("UPDATE")]
