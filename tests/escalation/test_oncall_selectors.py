@@ -14,6 +14,7 @@ from escalation.selectors import (
     contact_profile_get,
     oncall_board,
     oncall_shifts,
+    oncall_shifts_for_user,
     oncall_user,
     user_by_mobile,
 )
@@ -193,3 +194,74 @@ def test_members_take_their_shifts_by_position_whatever_order_they_were_added_in
         RotationMember.objects.filter(rotation__layer="primary", user=user).update(position=position)
     assert oncall_user(team_id=team.pk, at=qatar(2026, 3, 1, 8, 0)) == c
     assert oncall_user(team_id=team.pk, at=qatar(2026, 3, 2, 8, 0)) == b
+
+
+@pytest.mark.django_db
+def test_the_board_reads_every_rota_in_a_fixed_number_of_questions(team, crew, django_assert_num_queries):
+    """The teams, their rotations, all the rotations' members at once, the overrides and the people: five questions
+    however many teams and rotas there are."""
+    a, b, c = crew
+    rotation_of(team, [c, b, a], layer="primary", length="daily", starts_on=dt.date(2026, 3, 10))
+    cloud = TeamFactory(code="cloud")
+    rotation_of(cloud, [technician_of(cloud, username="omar")], length="daily")
+    with django_assert_num_queries(5):
+        board = oncall_board(at=qatar(2026, 3, 2, 12))
+    assert [(team_on_call.team.code, team_on_call.layers[0].now.user.username) for team_on_call in board] == [
+        ("network-ops", "badr"),
+        ("cloud", "omar"),
+    ]
+
+
+@pytest.mark.django_db
+def test_members_of_one_position_take_turns_in_the_order_they_were_added_even_after_one_is_replaced(team):
+    """The rota form leaves each new member at position 0: the rota then runs in the order they were added, as the
+    form lists them, and someone put in a member's place takes that place."""
+    a, b, c, d = (technician_of(team, username=name) for name in ("aisha", "badr", "carim", "dana"))
+    rotation = rotation_of(team, [], length="daily")
+    for user in (a, b, c):
+        RotationMember.objects.create(rotation=rotation, user=user)
+    first = RotationMember.objects.get(rotation=rotation, user=a)
+    first.user = d  # Dana takes Aisha's place in the rota.
+    first.save()
+    assert [oncall_user(team_id=team.pk, at=qatar(2026, 3, day, 12)) for day in (1, 2, 3, 4)] == [d, b, c, d]
+
+
+@pytest.mark.django_db
+def test_the_shift_under_way_ends_where_a_later_override_takes_over_beyond_the_hour_asked_about(team):
+    """A daily rota alone: asked about 10:00 to 11:00, the shift Badr began at 08:00 ends at 12:00, when Dana's
+    override begins, not at the next morning's handoff."""
+    a = technician_of(team, username="aisha")
+    b = technician_of(team, username="badr")
+    d = technician_of(team, username="dana")
+    rotation_of(team, [a, b], length="daily")
+    OnCallOverride.objects.create(
+        team=team, layer="primary", user=d, starts_at=qatar(2026, 3, 2, 12), ends_at=qatar(2026, 3, 2, 14)
+    )
+    shifts = oncall_shifts(team_id=team.pk, start=qatar(2026, 3, 2, 10), end=qatar(2026, 3, 2, 11))
+    assert [(shift.user, shift.start, shift.end) for shift in shifts] == [
+        (b, qatar(2026, 3, 2, 8), qatar(2026, 3, 2, 12))
+    ]
+
+
+@pytest.mark.django_db
+def test_a_technician_covering_a_team_whose_rota_they_are_not_on_has_that_cover_among_their_shifts(team, crew):
+    a, _b, _c = crew
+    cloud = TeamFactory(code="cloud")
+    rotation_of(cloud, [technician_of(cloud, username="omar")], length="daily")
+    OnCallOverride.objects.create(
+        team=cloud, layer="primary", user=a, starts_at=qatar(2026, 3, 2, 12), ends_at=qatar(2026, 3, 2, 14)
+    )
+    mine = oncall_shifts_for_user(user=a, start=qatar(2026, 3, 2), end=qatar(2026, 3, 3))
+    assert [(team.code, shift.layer, shift.start, shift.end, shift.override) for team, shift in mine] == [
+        ("network-ops", "primary", qatar(2026, 3, 1, 8), qatar(2026, 3, 2, 8), False),
+        ("cloud", "primary", qatar(2026, 3, 2, 12), qatar(2026, 3, 2, 14), True),
+    ]
+
+
+@pytest.mark.django_db
+def test_asking_who_holds_a_layer_reads_the_person_only_when_someone_does(team, crew, django_assert_num_queries):
+    """The layer's rotations, their members and its overrides; then the holder, if there is one."""
+    with django_assert_num_queries(3):
+        assert oncall_user(team_id=team.pk, at=qatar(2026, 3, 1, 7, 59)) is None
+    with django_assert_num_queries(4):
+        assert oncall_user(team_id=team.pk, at=qatar(2026, 3, 1, 8, 0)) == crew[0]
