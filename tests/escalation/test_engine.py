@@ -246,9 +246,84 @@ def test_escalate_now_pages_the_next_step_at_once_and_brings_the_later_steps_for
 def test_escalate_now_refuses_an_acknowledged_or_finished_ticket(make_ticket, chain, alice):
     ticket = open_p1(make_ticket)
     ticket_acknowledge(ticket=ticket, actor=alice, now=T0 + MINUTE)
-    with pytest.raises(NotAllowed):
+    with pytest.raises(NotAllowed) as refused:
         escalation_escalate_now(ticket_id=ticket.pk, actor=alice, now=T0 + 2 * MINUTE)
+    assert refused.value.message == "Someone has already acknowledged this ticket."
     assert pages_of(ticket) == []
+
+    finished = open_p1(make_ticket, subject="Cancelled")
+    ticket_cancel(ticket=finished, actor=alice, now=T0 + MINUTE)
+    with pytest.raises(NotAllowed) as refused:
+        escalation_escalate_now(ticket_id=finished.pk, actor=alice, now=T0 + 2 * MINUTE)
+    assert refused.value.message == "This ticket is no longer open."
+    assert pages_of(finished) == []
+
+
+def test_escalate_now_refuses_a_team_whose_chain_has_no_steps(make_ticket, chain, alice):
+    chain.steps.all().delete()
+    ticket = make_ticket(impact=Level.MEDIUM, urgency=Level.MEDIUM, now=T0)
+    with pytest.raises(NotAllowed) as refused:
+        escalation_escalate_now(ticket_id=ticket.pk, actor=alice, now=T0 + MINUTE)
+    assert refused.value.message == "This ticket's team has no escalation steps."
+    assert pages_of(ticket) == []
+
+
+def test_escalate_now_gives_a_ticket_from_before_escalation_its_teams_chain(make_ticket, chain, alice):
+    ticket = open_p1(make_ticket)
+    EscalationDue.objects.filter(ticket=ticket).delete()
+    TicketEscalation.objects.filter(ticket=ticket).delete()
+    escalation_escalate_now(ticket_id=ticket.pk, actor=alice, now=T0 + MINUTE)
+    assert told(ticket) == ["Alice Primary escalated the ticket: Alice Primary paged (step 1 of 3)."]
+    assert TicketEscalation.objects.get(ticket=ticket).chain_run == 1
+    assert fire_due(T0 + 3 * MINUTE) == 1
+    assert told(ticket)[-1] == (
+        "Nobody acknowledged: The helpdesk escalated to Bob Secondary (step 2 of 3, page 1 of 2)."
+    )
+
+
+def test_escalate_now_after_the_whole_chain_paged_pages_its_last_step_again(make_ticket, chain, alice):
+    """Even when an outage fired the whole chain in one instant, and when a later SLA page or another ticket's chain
+    paged since: the last step is the last one of this ticket's chain."""
+    ticket = open_p1(make_ticket)
+    fire_due(T0 + 10 * MINUTE)
+    assert len(pages_of(ticket)) == 4
+    fire_due(ticket.response_due_at)
+    assert pages_of(ticket)[-1].kind == "sla_breached"
+    other = open_p1(make_ticket, at=ticket.response_due_at, subject="Another incident")
+    fire_due(ticket.response_due_at)
+    assert told(other) == ["The helpdesk paged Alice Primary (step 1 of 3)."]
+
+    pressed = ticket.response_due_at + MINUTE
+    escalation_escalate_now(ticket_id=ticket.pk, actor=alice, now=pressed)
+    latest = pages_of(ticket)[-1]
+    assert (latest.kind, latest.actor, latest.created_at) == ("escalated", alice, pressed)
+    assert event_sentence(latest) == "Alice Primary escalated the ticket: Noora Manager paged (step 3 of 3)."
+    assert latest.after["next_at"] is None
+    fire_due(pressed + dt.timedelta(minutes=30))
+    assert pages_of(ticket)[-1] == latest
+
+
+def test_escalate_now_brings_forward_only_this_tickets_steps(make_ticket, chain, alice):
+    ticket = open_p1(make_ticket)
+    other = open_p1(make_ticket, subject="Another incident")
+    fire_due(T0)
+    before = {
+        (row.ticket_id, row.trigger, row.step, row.round): row.due_at
+        for row in EscalationDue.objects.filter(state=DueState.PENDING)
+    }
+    escalation_escalate_now(ticket_id=ticket.pk, actor=alice, now=T0 + 30 * dt.timedelta(seconds=1))
+    after = {
+        (row.ticket_id, row.trigger, row.step, row.round): row.due_at
+        for row in EscalationDue.objects.filter(state=DueState.PENDING)
+    }
+    assert {key: due for key, due in after.items() if key[0] == other.pk} == {
+        key: due for key, due in before.items() if key[0] == other.pk
+    }
+    # The ticket's SLA rows stay where its targets put them; only its steps move.
+    assert {key: due for key, due in after.items() if key[0] == ticket.pk and key[1] != "step"} == {
+        key: due for key, due in before.items() if key[0] == ticket.pk and key[1] != "step"
+    }
+    assert told(other) == ["The helpdesk paged Alice Primary (step 1 of 3)."]
 
 
 def test_escalate_now_starts_a_p3_chain_that_has_not_paged_yet(make_ticket, chain):
@@ -350,9 +425,10 @@ def test_a_paused_clock_holds_the_sla_triggers_and_the_moved_due_times_are_used_
 
 
 def test_a_row_that_fails_to_fire_is_tried_again_later_and_the_rest_of_its_batch_fires(
-    make_ticket, chain, monkeypatch
+    make_ticket, chain, monkeypatch, caplog
 ):
     broken, fine = open_p1(make_ticket, subject="Broken"), open_p1(make_ticket, subject="Fine")
+    also_fine = open_p1(make_ticket, subject="Also fine")
     real_oncall_user = engine.oncall_user
     # The batch fails on the first row, and that row fails again when fired alone.
     failures = [RuntimeError("rota service down"), RuntimeError("rota service down")]
@@ -363,14 +439,69 @@ def test_a_row_that_fails_to_fire_is_tried_again_later_and_the_rest_of_its_batch
         return real_oncall_user(team_id=team_id, at=at, layer=layer)
 
     monkeypatch.setattr(engine, "oncall_user", oncall_user)
-    assert escalation_run_due(now=T0, limit=50).taken == 2
-    assert [len(pages_of(broken)), len(pages_of(fine))] == [0, 1]
+    # One pass: the batch of three fails, then each row is fired alone; the broken one counts as taken.
+    assert escalation_run_due(now=T0, limit=50) == engine.Batch(taken=3, oldest_due_at=T0)
+    assert [len(pages_of(broken)), len(pages_of(fine)), len(pages_of(also_fine))] == [0, 1, 1]
     row = EscalationDue.objects.get(ticket=broken, trigger="step", step=0)
     assert (row.state, row.attempts, row.due_at) == (DueState.PENDING, 1, T0 + 2 * dt.timedelta(seconds=1))
     assert row.last_error == "RuntimeError: rota service down"
+    logged = [(record.levelname, record.getMessage(), record.exc_info) for record in caplog.records]
+    assert logged[0][:2] == (
+        "WARNING",
+        f"escalation row {row.pk}: rota service down; firing its batch again one row at a time",
+    )
+    (level, message, exc_info) = logged[1]
+    assert (level, message) == ("ERROR", f"escalation row {row.pk}: rota service down; it will be tried again later")
+    assert isinstance(exc_info[1], RuntimeError)  # the operator sees where it failed
 
     fire_due(T0 + 2 * dt.timedelta(seconds=1))
     assert told(broken) == ["The helpdesk paged Alice Primary (step 1 of 3)."]
+
+
+def test_a_pass_takes_at_most_its_limit_oldest_first(make_ticket, chain):
+    first = open_p1(make_ticket, subject="First")
+    second = open_p1(make_ticket, at=T0 + MINUTE, subject="Second")
+    batch = escalation_run_due(now=T0 + MINUTE, limit=1)
+    assert (batch.taken, batch.oldest_due_at) == (1, T0)
+    assert [len(pages_of(first)), len(pages_of(second))] == [1, 0]
+    assert escalation_run_due(now=T0 + MINUTE, limit=1).taken == 1
+    assert len(pages_of(second)) == 1
+
+
+def test_a_row_that_keeps_failing_waits_longer_each_time_and_keeps_the_start_of_its_error(
+    make_ticket, chain, monkeypatch
+):
+    ticket = open_p1(make_ticket)
+
+    def oncall_user(*, team_id, at, layer="primary"):
+        raise RuntimeError("rota service down: " + "x" * 600)
+
+    monkeypatch.setattr(engine, "oncall_user", oncall_user)
+    now, waits = T0, []
+    for _attempt in range(3):
+        assert escalation_run_due(now=now, limit=50).taken == 1
+        row = EscalationDue.objects.get(ticket=ticket, trigger="step", step=0)
+        waits.append(row.due_at - now)
+        now = row.due_at
+    assert waits == [dt.timedelta(seconds=seconds) for seconds in (2, 4, 8)]
+    assert row.attempts == 3
+    assert row.last_error == ("RuntimeError: rota service down: " + "x" * 600)[:500]
+    assert pages_of(ticket) == []
+
+
+def test_the_worker_sleeps_until_the_next_pending_row_or_page_retry(make_ticket, chain):
+    assert engine.escalation_next_wake() is None
+    ticket = open_p1(make_ticket)
+    assert engine.escalation_next_wake() == T0  # the first step
+    fire_due(T0)
+    # The first step fired (its row is done); Alice's SMS waits in the outbox, due at once.
+    assert Page.objects.get(ticket=ticket, channel="sms").next_attempt_at == T0
+    assert engine.escalation_next_wake() == T0
+    assert outbox_deliver_due(now=T0) == 1
+    assert engine.escalation_next_wake() == T0 + 2 * MINUTE  # the second step
+    ticket_acknowledge(ticket=ticket, actor=ticket.team.members.get(username="alice"), now=T0 + MINUTE)
+    ticket.refresh_from_db()
+    assert engine.escalation_next_wake() == ticket.resolution_warning_at
 
 
 def test_pages_are_told_in_arabic_too(make_ticket, chain):
