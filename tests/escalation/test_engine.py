@@ -8,16 +8,17 @@ import datetime as dt
 import threading
 
 import pytest
-from django.db import connections, transaction
+from django.db import connection, connections, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
 from escalation import engine
 from escalation.engine import escalation_run_due
-from escalation.models import DueState, EscalationDue, EscalationStep, Page, Target, TicketEscalation
+from escalation.models import ContactProfile, DueState, EscalationDue, EscalationStep, Page, Target, TicketEscalation
 from escalation.outbox import outbox_deliver_due
 from escalation.services import escalation_escalate_now
 from hotline.backends import LocmemBackend
-from tests.escalation.conftest import MINUTE, T0, fire_due
+from tests.escalation.conftest import MINUTE, T0, fire_due, person
 from tickets.exceptions import NotAllowed
 from tickets.models import Level, Ticket, TicketEvent
 from tickets.sentences import event_sentence
@@ -28,6 +29,7 @@ from tickets.services import (
     ticket_comment,
     ticket_reopen,
     ticket_resolve,
+    ticket_set_priority,
     ticket_set_status,
 )
 
@@ -61,6 +63,9 @@ def test_a_p1_pages_the_oncall_primary_at_once_then_climbs_the_chain_step_by_ste
     assert (first.kind, first.public, first.actor, first.channel) == ("paged", False, None, "system")
     assert first.after["targets"] == [{"id": chain.team.members.get(username="alice").pk, "name": "Alice Primary"}]
     assert instant(first.after["next_at"]) == T0 + 2 * MINUTE
+    # The audit record (the event's "after", shown in the admin) keeps the channels; the worker asked for it.
+    assert first.after["channels"] == ["console", "sms"]
+    assert "requested_by" not in first.after
 
     assert fire_due(T0 + 2 * MINUTE - dt.timedelta(seconds=1)) == 0
     assert fire_due(T0 + 2 * MINUTE) == 1
@@ -98,6 +103,35 @@ def test_each_page_reaches_the_console_and_the_channels_the_step_and_the_profile
     assert sms.body.startswith(f"Step 1 of 3: {ticket.reference} P1 critical")
 
 
+def test_a_page_speaks_its_recipients_language_and_goes_only_where_their_profile_allows(make_ticket, chain, manager):
+    alice = chain.team.members.get(username="alice")
+    ContactProfile.objects.filter(user=alice).update(language="ar")  # SMS yes, calls no
+    ContactProfile.objects.filter(user=manager).update(page_by_sms=False)  # calls yes, SMS no
+    EscalationStep.objects.filter(chain=chain).update(by_sms=True, by_voice=True)
+    ticket = open_p1(make_ticket)
+    fire_due(T0)
+    fire_due(T0 + 8 * MINUTE)
+    pages = Page.objects.filter(ticket=ticket, recipient__in=[alice, manager])
+    assert sorted((page.recipient.username, page.channel, page.language) for page in pages) == [
+        ("alice", "console", "ar"),
+        ("alice", "sms", "ar"),
+        ("manager", "console", "en"),
+        ("manager", "voice", "en"),
+    ]
+    sms = pages.get(channel="sms")
+    assert sms.body.startswith(f"الخطوة 1 من 3: {ticket.reference} ")
+    assert sms.body.endswith(f"للإقرار بالاستلام أرسل ACK {ticket.number} ردًّا على هذه الرسالة.")
+    assert sms.to == "+97455000001"
+
+
+def test_a_fired_row_records_when_it_fired_and_the_event_that_told_it(make_ticket, chain):
+    ticket = open_p1(make_ticket)
+    late = T0 + 30 * dt.timedelta(seconds=1)
+    fire_due(late)
+    row = EscalationDue.objects.get(ticket=ticket, trigger="step", step=0)
+    assert (row.state, row.fired_at, row.event) == (DueState.DONE, late, pages_of(ticket)[0])
+
+
 def test_the_console_row_says_who_is_paged_which_step_and_when_the_next_step_fires(make_ticket, chain, alice):
     ticket = open_p1(make_ticket)
     fire_due(T0)
@@ -106,6 +140,7 @@ def test_the_console_row_says_who_is_paged_which_step_and_when_the_next_step_fir
     assert row["targets"] == [{"id": alice.pk, "name": "Alice Primary"}]
     assert (row["step"], row["steps"], row["stopped"]) == (1, 3, False)
     assert instant(row["next_at"]) == T0 + 2 * MINUTE
+    assert instant(row["at"]) == T0
 
 
 @pytest.mark.parametrize("stop", ["acknowledge", "claim", "cancel"])
@@ -125,6 +160,46 @@ def test_acknowledging_taking_or_cancelling_stops_the_chain(make_ticket, chain, 
     steps = EscalationDue.objects.filter(ticket=ticket, trigger="step")
     assert sorted(steps.values_list("state", flat=True)) == ["cancelled", "cancelled", "cancelled", "done"]
     assert TicketEscalation.objects.get(ticket=ticket).paging["stopped"] is True
+
+
+def test_a_step_for_the_team_pages_its_active_members_in_name_order(make_ticket, chain, team):
+    EscalationStep.objects.filter(chain=chain, position=1).update(target=Target.TEAM)
+    person("zzz-alice", "Alice", "Zahra", team=team)  # a namesake: the username decides
+    person("aaa-alice", "Alice", "Zahra", team=team)
+    gone = person("gone", "Aaron", "Away", team=team)
+    gone.is_active = False
+    gone.save()
+    first, second = open_p1(make_ticket, subject="First"), open_p1(make_ticket, subject="Second")
+    fire_due(T0)
+    usernames = ["alice", "aaa-alice", "zzz-alice", "bob", "lead"]
+    for ticket in (first, second):
+        targets = pages_of(ticket)[0].after["targets"]
+        assert [target["id"] for target in targets] == [team.members.get(username=name).pk for name in usernames]
+
+
+def test_a_step_naming_a_person_pages_them(make_ticket, chain, lead):
+    EscalationStep.objects.filter(chain=chain, position=1).update(target=Target.USER, user=lead)
+    ticket = open_p1(make_ticket)
+    fire_due(T0)
+    assert told(ticket) == ["The helpdesk paged Layla Lead (step 1 of 3)."]
+
+
+def test_a_person_the_chain_names_whose_account_was_deleted_since_is_paged_as_nobody(make_ticket, chain, manager):
+    ticket = open_p1(make_ticket)  # its chain names Noora as the duty manager
+    manager.delete()
+    fire_due(T0 + 8 * MINUTE)
+    assert told(ticket)[-1] == "The helpdesk found nobody to page (step 3 of 3: The duty manager)."
+
+
+def test_a_batch_asks_the_database_as_many_questions_for_one_ticket_as_for_three(make_ticket, chain):
+    open_p1(make_ticket, subject="Alone")
+    with CaptureQueriesContext(connection) as one:
+        assert escalation_run_due(now=T0, limit=50).taken == 1
+    for number in range(3):
+        open_p1(make_ticket, at=T0 + MINUTE, subject=f"Crowd {number}")
+    with CaptureQueriesContext(connection) as three:
+        assert escalation_run_due(now=T0 + MINUTE, limit=50).taken == 3
+    assert len(three) == len(one)
 
 
 def test_a_repeat_count_pages_the_same_step_again_before_the_next(make_ticket, chain):
@@ -166,6 +241,7 @@ def test_a_p3_waits_in_the_queue_and_pages_only_when_its_response_target_is_miss
         "The helpdesk paged Alice Primary (step 1 of 3).",
     ]
     assert pages_of(ticket)[1].created_at == breach
+    assert instant(pages_of(ticket)[0].after["next_at"]) == breach  # the chain the breach started
 
 
 def test_a_p1_response_breach_pages_the_duty_manager_beside_its_chain(make_ticket, chain, alice):
@@ -238,6 +314,7 @@ def test_escalate_now_pages_the_next_step_at_once_and_brings_the_later_steps_for
     assert event_sentence(latest) == (
         "Alice Primary escalated the ticket: Bob Secondary paged (step 2 of 3, page 1 of 2)."
     )
+    assert latest.after["requested_by"] == {"id": alice.pk, "name": "Alice Primary"}
     assert instant(latest.after["next_at"]) == pressed + 3 * MINUTE
     assert fire_due(pressed + 3 * MINUTE - dt.timedelta(seconds=1)) == 0
     assert fire_due(pressed + 3 * MINUTE) == 1
@@ -379,6 +456,103 @@ def test_an_acknowledgement_while_a_worker_holds_the_next_step_still_stops_it(ma
     assert [event.kind for event in pages_of(ticket)] == ["paged"]
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_pass_fires_the_rows_another_worker_holds_later_and_the_others_at_once(make_ticket, chain):
+    """Two workers never wait on each other's rows: a pass skips the row another one holds."""
+    held_ticket, free_ticket = open_p1(make_ticket, subject="Held"), open_p1(make_ticket, subject="Free")
+    locked, release = threading.Event(), threading.Event()
+
+    def another_worker_holds_a_row() -> None:
+        try:
+            with transaction.atomic():
+                list(EscalationDue.objects.select_for_update().filter(ticket=held_ticket, trigger="step", step=0))
+                locked.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=another_worker_holds_a_row)
+    holder.start()
+    assert locked.wait(10)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '2s'")  # waiting for the held row would fail the pass
+        assert escalation_run_due(now=T0, limit=50).taken == 1
+    finally:
+        release.set()
+        holder.join(10)
+        with connection.cursor() as cursor:
+            cursor.execute("RESET lock_timeout")
+    assert [len(pages_of(held_ticket)), len(pages_of(free_ticket))] == [0, 1]
+    assert escalation_run_due(now=T0, limit=50).taken == 1
+    assert len(pages_of(held_ticket)) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_escalate_now_does_not_wait_for_a_step_a_worker_holds(make_ticket, chain, alice):
+    ticket = open_p1(make_ticket)
+    fire_due(T0)
+    locked, release = threading.Event(), threading.Event()
+
+    def worker_holds_the_next_step() -> None:
+        try:
+            with transaction.atomic():
+                list(EscalationDue.objects.select_for_update().filter(ticket=ticket, trigger="step", step=1, round=0))
+                locked.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=worker_holds_the_next_step)
+    holder.start()
+    assert locked.wait(10)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '2s'")  # waiting for the held row would fail the keypress
+        escalation_escalate_now(ticket_id=ticket.pk, actor=alice, now=T0 + 30 * dt.timedelta(seconds=1))
+    finally:
+        release.set()
+        holder.join(10)
+        with connection.cursor() as cursor:
+            cursor.execute("RESET lock_timeout")
+    latest = pages_of(ticket)[-1]
+    assert (latest.kind, latest.actor) == ("escalated", alice)
+    assert latest.after["targets"][0]["name"] == "Bob Secondary"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_target_moved_later_while_a_worker_held_its_row_moves_the_row_instead_of_paging(make_ticket, chain, alice):
+    """The priority is lowered while the worker holds the response breach row: the change skips the row, and the
+    worker, deciding again under the ticket lock, moves it to the new target."""
+    ticket = open_p1(make_ticket)
+    locked, release = threading.Event(), threading.Event()
+
+    def worker_holds_the_response_breach() -> None:
+        try:
+            with transaction.atomic():
+                list(EscalationDue.objects.select_for_update().filter(ticket=ticket, trigger="response_breach"))
+                locked.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=worker_holds_the_response_breach)
+    holder.start()
+    assert locked.wait(10)
+    ticket_set_priority(ticket=ticket, actor=alice, priority=3, reason="One user only", now=T0 + MINUTE)
+    release.set()
+    holder.join(10)
+
+    ticket.refresh_from_db()
+    breach = EscalationDue.objects.get(ticket=ticket, trigger="response_breach")
+    assert (breach.state, breach.due_at) == (DueState.PENDING, T0 + 15 * MINUTE)  # skipped, left to the worker
+    fire_due(T0 + 15 * MINUTE)
+    breach.refresh_from_db()
+    assert ticket.response_due_at > T0 + 15 * MINUTE
+    assert (breach.state, breach.due_at) == (DueState.PENDING, ticket.response_due_at)
+    assert "sla_breached" not in [event.kind for event in pages_of(ticket)]
+
+
 def test_at_75_percent_of_the_resolution_target_the_assignee_is_warned(make_ticket, chain, alice):
     ticket = open_p1(make_ticket)
     ticket_claim(ticket=ticket, technician=alice, now=T0 + MINUTE)
@@ -466,6 +640,7 @@ def test_a_pass_takes_at_most_its_limit_oldest_first(make_ticket, chain):
     assert [len(pages_of(first)), len(pages_of(second))] == [1, 0]
     assert escalation_run_due(now=T0 + MINUTE, limit=1).taken == 1
     assert len(pages_of(second)) == 1
+    assert escalation_run_due(now=T0 + MINUTE, limit=1) == engine.Batch(taken=0, oldest_due_at=None)
 
 
 def test_a_row_that_keeps_failing_waits_longer_each_time_and_keeps_the_start_of_its_error(
@@ -479,7 +654,8 @@ def test_a_row_that_keeps_failing_waits_longer_each_time_and_keeps_the_start_of_
     monkeypatch.setattr(engine, "oncall_user", oncall_user)
     now, waits = T0, []
     for _attempt in range(3):
-        assert escalation_run_due(now=now, limit=50).taken == 1
+        # The worker's lag counts the failing row too.
+        assert escalation_run_due(now=now, limit=50) == engine.Batch(taken=1, oldest_due_at=now)
         row = EscalationDue.objects.get(ticket=ticket, trigger="step", step=0)
         waits.append(row.due_at - now)
         now = row.due_at

@@ -61,9 +61,9 @@ def test_a_beat_records_this_process_and_is_fresh_until_the_threshold():
 
 def test_the_freshest_of_several_workers_decides():
     worker_beat(name="dead", now=NOW - dt.timedelta(minutes=10))
-    worker_beat(name="alive", now=NOW)
-    worker_beat(name="zombie", now=NOW - dt.timedelta(minutes=5))
     worker_beat(name="the-last", now=NOW)
+    worker_beat(name="zombie", now=NOW - dt.timedelta(minutes=5))
+    worker_beat(name="alive", now=NOW)
     status = worker_status(now=NOW + dt.timedelta(seconds=1))
     assert (status["state"], status["last_beat_age"]) == ("ok", 1.0)
     # The freshest first, by name when they beat at the same instant.

@@ -92,6 +92,7 @@ def test_an_sms_page_leaves_once_through_the_backend_and_shows_on_the_ticket_for
     assert event.after["attempt"] == 1
     assert event.after["recipient"]["id"] == technician.pk
     assert event.after["to"] == "+974******56"
+    assert event.after["step"] == "step 1 of 3"  # which page of the chain this attempt was
     p1.refresh_from_db()
     assert p1.last_event_id == event.pk
 
@@ -227,7 +228,7 @@ def test_a_console_page_is_sent_at_once_and_never_goes_to_the_phone(p1, technici
 
 @pytest.mark.django_db
 def test_an_unknown_channel_is_refused(p1, technician):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="unknown page channel 'fax'"):
         page_enqueue(ticket_id=p1.pk, recipient=technician, channel="fax", body="x", language="en", step="", now=NOW)
 
 
