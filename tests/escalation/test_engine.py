@@ -202,6 +202,22 @@ def test_a_batch_asks_the_database_as_many_questions_for_one_ticket_as_for_three
     assert len(three) == len(one)
 
 
+def test_warning_three_assignees_asks_the_database_as_many_questions_as_warning_one(make_ticket, chain, alice):
+    def claimed(at: dt.datetime, subject: str) -> Ticket:
+        ticket = open_p1(make_ticket, at=at, subject=subject)
+        ticket_claim(ticket=ticket, technician=alice, now=at + MINUTE)
+        return ticket
+
+    alone = claimed(T0, "Alone")
+    with CaptureQueriesContext(connection) as one:
+        assert escalation_run_due(now=alone.resolution_warning_at, limit=50).taken == 1
+    crowd = [claimed(T0 + MINUTE, f"Crowd {number}") for number in range(3)]
+    with CaptureQueriesContext(connection) as three:
+        assert escalation_run_due(now=crowd[0].resolution_warning_at, limit=50).taken == 3
+    assert len(three) == len(one)
+    assert told(crowd[2])[-1] == "75% of the resolution time is used: The helpdesk warned Alice Primary."
+
+
 def test_a_repeat_count_pages_the_same_step_again_before_the_next(make_ticket, chain):
     EscalationStep.objects.filter(chain=chain, position=1).update(repeat=2)
     ticket = open_p1(make_ticket)
