@@ -8,16 +8,17 @@ import datetime as dt
 import threading
 
 import pytest
-from django.db import connections, transaction
+from django.db import connection, connections, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
 from escalation import engine
 from escalation.engine import escalation_run_due
-from escalation.models import DueState, EscalationDue, EscalationStep, Page, Target, TicketEscalation
+from escalation.models import ContactProfile, DueState, EscalationDue, EscalationStep, Page, Target, TicketEscalation
 from escalation.outbox import outbox_deliver_due
 from escalation.services import escalation_escalate_now
 from hotline.backends import LocmemBackend
-from tests.escalation.conftest import MINUTE, T0, fire_due
+from tests.escalation.conftest import MINUTE, T0, fire_due, person
 from tickets.exceptions import NotAllowed
 from tickets.models import Level, Ticket, TicketEvent
 from tickets.sentences import event_sentence
@@ -28,6 +29,7 @@ from tickets.services import (
     ticket_comment,
     ticket_reopen,
     ticket_resolve,
+    ticket_set_priority,
     ticket_set_status,
 )
 
@@ -61,6 +63,9 @@ def test_a_p1_pages_the_oncall_primary_at_once_then_climbs_the_chain_step_by_ste
     assert (first.kind, first.public, first.actor, first.channel) == ("paged", False, None, "system")
     assert first.after["targets"] == [{"id": chain.team.members.get(username="alice").pk, "name": "Alice Primary"}]
     assert instant(first.after["next_at"]) == T0 + 2 * MINUTE
+    # The audit record (the event's "after", shown in the admin) keeps the channels; the worker asked for it.
+    assert first.after["channels"] == ["console", "sms"]
+    assert "requested_by" not in first.after
 
     assert fire_due(T0 + 2 * MINUTE - dt.timedelta(seconds=1)) == 0
     assert fire_due(T0 + 2 * MINUTE) == 1
@@ -98,6 +103,35 @@ def test_each_page_reaches_the_console_and_the_channels_the_step_and_the_profile
     assert sms.body.startswith(f"Step 1 of 3: {ticket.reference} P1 critical")
 
 
+def test_a_page_speaks_its_recipients_language_and_goes_only_where_their_profile_allows(make_ticket, chain, manager):
+    alice = chain.team.members.get(username="alice")
+    ContactProfile.objects.filter(user=alice).update(language="ar")  # SMS yes, calls no
+    ContactProfile.objects.filter(user=manager).update(page_by_sms=False)  # calls yes, SMS no
+    EscalationStep.objects.filter(chain=chain).update(by_sms=True, by_voice=True)
+    ticket = open_p1(make_ticket)
+    fire_due(T0)
+    fire_due(T0 + 8 * MINUTE)
+    pages = Page.objects.filter(ticket=ticket, recipient__in=[alice, manager])
+    assert sorted((page.recipient.username, page.channel, page.language) for page in pages) == [
+        ("alice", "console", "ar"),
+        ("alice", "sms", "ar"),
+        ("manager", "console", "en"),
+        ("manager", "voice", "en"),
+    ]
+    sms = pages.get(channel="sms")
+    assert sms.body.startswith(f"الخطوة 1 من 3: {ticket.reference} ")
+    assert sms.body.endswith(f"للإقرار بالاستلام أرسل ACK {ticket.number} ردًّا على هذه الرسالة.")
+    assert sms.to == "+97455000001"
+
+
+def test_a_fired_row_records_when_it_fired_and_the_event_that_told_it(make_ticket, chain):
+    ticket = open_p1(make_ticket)
+    late = T0 + 30 * dt.timedelta(seconds=1)
+    fire_due(late)
+    row = EscalationDue.objects.get(ticket=ticket, trigger="step", step=0)
+    assert (row.state, row.fired_at, row.event) == (DueState.DONE, late, pages_of(ticket)[0])
+
+
 def test_the_console_row_says_who_is_paged_which_step_and_when_the_next_step_fires(make_ticket, chain, alice):
     ticket = open_p1(make_ticket)
     fire_due(T0)
@@ -106,6 +140,7 @@ def test_the_console_row_says_who_is_paged_which_step_and_when_the_next_step_fir
     assert row["targets"] == [{"id": alice.pk, "name": "Alice Primary"}]
     assert (row["step"], row["steps"], row["stopped"]) == (1, 3, False)
     assert instant(row["next_at"]) == T0 + 2 * MINUTE
+    assert instant(row["at"]) == T0
 
 
 @pytest.mark.parametrize("stop", ["acknowledge", "claim", "cancel"])
@@ -125,6 +160,62 @@ def test_acknowledging_taking_or_cancelling_stops_the_chain(make_ticket, chain, 
     steps = EscalationDue.objects.filter(ticket=ticket, trigger="step")
     assert sorted(steps.values_list("state", flat=True)) == ["cancelled", "cancelled", "cancelled", "done"]
     assert TicketEscalation.objects.get(ticket=ticket).paging["stopped"] is True
+
+
+def test_a_step_for_the_team_pages_its_active_members_in_name_order(make_ticket, chain, team):
+    EscalationStep.objects.filter(chain=chain, position=1).update(target=Target.TEAM)
+    person("zzz-alice", "Alice", "Zahra", team=team)  # a namesake: the username decides
+    person("aaa-alice", "Alice", "Zahra", team=team)
+    gone = person("gone", "Aaron", "Away", team=team)
+    gone.is_active = False
+    gone.save()
+    first, second = open_p1(make_ticket, subject="First"), open_p1(make_ticket, subject="Second")
+    fire_due(T0)
+    usernames = ["alice", "aaa-alice", "zzz-alice", "bob", "lead"]
+    for ticket in (first, second):
+        targets = pages_of(ticket)[0].after["targets"]
+        assert [target["id"] for target in targets] == [team.members.get(username=name).pk for name in usernames]
+
+
+def test_a_step_naming_a_person_pages_them(make_ticket, chain, lead):
+    EscalationStep.objects.filter(chain=chain, position=1).update(target=Target.USER, user=lead)
+    ticket = open_p1(make_ticket)
+    fire_due(T0)
+    assert told(ticket) == ["The helpdesk paged Layla Lead (step 1 of 3)."]
+
+
+def test_a_person_the_chain_names_whose_account_was_deleted_since_is_paged_as_nobody(make_ticket, chain, manager):
+    ticket = open_p1(make_ticket)  # its chain names Noora as the duty manager
+    manager.delete()
+    fire_due(T0 + 8 * MINUTE)
+    assert told(ticket)[-1] == "The helpdesk found nobody to page (step 3 of 3: The duty manager)."
+
+
+def test_a_batch_asks_the_database_as_many_questions_for_one_ticket_as_for_three(make_ticket, chain):
+    open_p1(make_ticket, subject="Alone")
+    with CaptureQueriesContext(connection) as one:
+        assert escalation_run_due(now=T0, limit=50).taken == 1
+    for number in range(3):
+        open_p1(make_ticket, at=T0 + MINUTE, subject=f"Crowd {number}")
+    with CaptureQueriesContext(connection) as three:
+        assert escalation_run_due(now=T0 + MINUTE, limit=50).taken == 3
+    assert len(three) == len(one)
+
+
+def test_warning_three_assignees_asks_the_database_as_many_questions_as_warning_one(make_ticket, chain, alice):
+    def claimed(at: dt.datetime, subject: str) -> Ticket:
+        ticket = open_p1(make_ticket, at=at, subject=subject)
+        ticket_claim(ticket=ticket, technician=alice, now=at + MINUTE)
+        return ticket
+
+    alone = claimed(T0, "Alone")
+    with CaptureQueriesContext(connection) as one:
+        assert escalation_run_due(now=alone.resolution_warning_at, limit=50).taken == 1
+    crowd = [claimed(T0 + MINUTE, f"Crowd {number}") for number in range(3)]
+    with CaptureQueriesContext(connection) as three:
+        assert escalation_run_due(now=crowd[0].resolution_warning_at, limit=50).taken == 3
+    assert len(three) == len(one)
+    assert told(crowd[2])[-1] == "75% of the resolution time is used: The helpdesk warned Alice Primary."
 
 
 def test_a_repeat_count_pages_the_same_step_again_before_the_next(make_ticket, chain):
@@ -166,6 +257,7 @@ def test_a_p3_waits_in_the_queue_and_pages_only_when_its_response_target_is_miss
         "The helpdesk paged Alice Primary (step 1 of 3).",
     ]
     assert pages_of(ticket)[1].created_at == breach
+    assert instant(pages_of(ticket)[0].after["next_at"]) == breach  # the chain the breach started
 
 
 def test_a_p1_response_breach_pages_the_duty_manager_beside_its_chain(make_ticket, chain, alice):
@@ -238,6 +330,7 @@ def test_escalate_now_pages_the_next_step_at_once_and_brings_the_later_steps_for
     assert event_sentence(latest) == (
         "Alice Primary escalated the ticket: Bob Secondary paged (step 2 of 3, page 1 of 2)."
     )
+    assert latest.after["requested_by"] == {"id": alice.pk, "name": "Alice Primary"}
     assert instant(latest.after["next_at"]) == pressed + 3 * MINUTE
     assert fire_due(pressed + 3 * MINUTE - dt.timedelta(seconds=1)) == 0
     assert fire_due(pressed + 3 * MINUTE) == 1
@@ -246,9 +339,84 @@ def test_escalate_now_pages_the_next_step_at_once_and_brings_the_later_steps_for
 def test_escalate_now_refuses_an_acknowledged_or_finished_ticket(make_ticket, chain, alice):
     ticket = open_p1(make_ticket)
     ticket_acknowledge(ticket=ticket, actor=alice, now=T0 + MINUTE)
-    with pytest.raises(NotAllowed):
+    with pytest.raises(NotAllowed) as refused:
         escalation_escalate_now(ticket_id=ticket.pk, actor=alice, now=T0 + 2 * MINUTE)
+    assert refused.value.message == "Someone has already acknowledged this ticket."
     assert pages_of(ticket) == []
+
+    finished = open_p1(make_ticket, subject="Cancelled")
+    ticket_cancel(ticket=finished, actor=alice, now=T0 + MINUTE)
+    with pytest.raises(NotAllowed) as refused:
+        escalation_escalate_now(ticket_id=finished.pk, actor=alice, now=T0 + 2 * MINUTE)
+    assert refused.value.message == "This ticket is no longer open."
+    assert pages_of(finished) == []
+
+
+def test_escalate_now_refuses_a_team_whose_chain_has_no_steps(make_ticket, chain, alice):
+    chain.steps.all().delete()
+    ticket = make_ticket(impact=Level.MEDIUM, urgency=Level.MEDIUM, now=T0)
+    with pytest.raises(NotAllowed) as refused:
+        escalation_escalate_now(ticket_id=ticket.pk, actor=alice, now=T0 + MINUTE)
+    assert refused.value.message == "This ticket's team has no escalation steps."
+    assert pages_of(ticket) == []
+
+
+def test_escalate_now_gives_a_ticket_from_before_escalation_its_teams_chain(make_ticket, chain, alice):
+    ticket = open_p1(make_ticket)
+    EscalationDue.objects.filter(ticket=ticket).delete()
+    TicketEscalation.objects.filter(ticket=ticket).delete()
+    escalation_escalate_now(ticket_id=ticket.pk, actor=alice, now=T0 + MINUTE)
+    assert told(ticket) == ["Alice Primary escalated the ticket: Alice Primary paged (step 1 of 3)."]
+    assert TicketEscalation.objects.get(ticket=ticket).chain_run == 1
+    assert fire_due(T0 + 3 * MINUTE) == 1
+    assert told(ticket)[-1] == (
+        "Nobody acknowledged: The helpdesk escalated to Bob Secondary (step 2 of 3, page 1 of 2)."
+    )
+
+
+def test_escalate_now_after_the_whole_chain_paged_pages_its_last_step_again(make_ticket, chain, alice):
+    """Even when an outage fired the whole chain in one instant, and when a later SLA page or another ticket's chain
+    paged since: the last step is the last one of this ticket's chain."""
+    ticket = open_p1(make_ticket)
+    fire_due(T0 + 10 * MINUTE)
+    assert len(pages_of(ticket)) == 4
+    fire_due(ticket.response_due_at)
+    assert pages_of(ticket)[-1].kind == "sla_breached"
+    other = open_p1(make_ticket, at=ticket.response_due_at, subject="Another incident")
+    fire_due(ticket.response_due_at)
+    assert told(other) == ["The helpdesk paged Alice Primary (step 1 of 3)."]
+
+    pressed = ticket.response_due_at + MINUTE
+    escalation_escalate_now(ticket_id=ticket.pk, actor=alice, now=pressed)
+    latest = pages_of(ticket)[-1]
+    assert (latest.kind, latest.actor, latest.created_at) == ("escalated", alice, pressed)
+    assert event_sentence(latest) == "Alice Primary escalated the ticket: Noora Manager paged (step 3 of 3)."
+    assert latest.after["next_at"] is None
+    fire_due(pressed + dt.timedelta(minutes=30))
+    assert pages_of(ticket)[-1] == latest
+
+
+def test_escalate_now_brings_forward_only_this_tickets_steps(make_ticket, chain, alice):
+    ticket = open_p1(make_ticket)
+    other = open_p1(make_ticket, subject="Another incident")
+    fire_due(T0)
+    before = {
+        (row.ticket_id, row.trigger, row.step, row.round): row.due_at
+        for row in EscalationDue.objects.filter(state=DueState.PENDING)
+    }
+    escalation_escalate_now(ticket_id=ticket.pk, actor=alice, now=T0 + 30 * dt.timedelta(seconds=1))
+    after = {
+        (row.ticket_id, row.trigger, row.step, row.round): row.due_at
+        for row in EscalationDue.objects.filter(state=DueState.PENDING)
+    }
+    assert {key: due for key, due in after.items() if key[0] == other.pk} == {
+        key: due for key, due in before.items() if key[0] == other.pk
+    }
+    # The ticket's SLA rows stay where its targets put them; only its steps move.
+    assert {key: due for key, due in after.items() if key[0] == ticket.pk and key[1] != "step"} == {
+        key: due for key, due in before.items() if key[0] == ticket.pk and key[1] != "step"
+    }
+    assert told(other) == ["The helpdesk paged Alice Primary (step 1 of 3)."]
 
 
 def test_escalate_now_starts_a_p3_chain_that_has_not_paged_yet(make_ticket, chain):
@@ -304,6 +472,103 @@ def test_an_acknowledgement_while_a_worker_holds_the_next_step_still_stops_it(ma
     assert [event.kind for event in pages_of(ticket)] == ["paged"]
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_pass_fires_the_rows_another_worker_holds_later_and_the_others_at_once(make_ticket, chain):
+    """Two workers never wait on each other's rows: a pass skips the row another one holds."""
+    held_ticket, free_ticket = open_p1(make_ticket, subject="Held"), open_p1(make_ticket, subject="Free")
+    locked, release = threading.Event(), threading.Event()
+
+    def another_worker_holds_a_row() -> None:
+        try:
+            with transaction.atomic():
+                list(EscalationDue.objects.select_for_update().filter(ticket=held_ticket, trigger="step", step=0))
+                locked.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=another_worker_holds_a_row)
+    holder.start()
+    assert locked.wait(10)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '2s'")  # waiting for the held row would fail the pass
+        assert escalation_run_due(now=T0, limit=50).taken == 1
+    finally:
+        release.set()
+        holder.join(10)
+        with connection.cursor() as cursor:
+            cursor.execute("RESET lock_timeout")
+    assert [len(pages_of(held_ticket)), len(pages_of(free_ticket))] == [0, 1]
+    assert escalation_run_due(now=T0, limit=50).taken == 1
+    assert len(pages_of(held_ticket)) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_escalate_now_does_not_wait_for_a_step_a_worker_holds(make_ticket, chain, alice):
+    ticket = open_p1(make_ticket)
+    fire_due(T0)
+    locked, release = threading.Event(), threading.Event()
+
+    def worker_holds_the_next_step() -> None:
+        try:
+            with transaction.atomic():
+                list(EscalationDue.objects.select_for_update().filter(ticket=ticket, trigger="step", step=1, round=0))
+                locked.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=worker_holds_the_next_step)
+    holder.start()
+    assert locked.wait(10)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '2s'")  # waiting for the held row would fail the keypress
+        escalation_escalate_now(ticket_id=ticket.pk, actor=alice, now=T0 + 30 * dt.timedelta(seconds=1))
+    finally:
+        release.set()
+        holder.join(10)
+        with connection.cursor() as cursor:
+            cursor.execute("RESET lock_timeout")
+    latest = pages_of(ticket)[-1]
+    assert (latest.kind, latest.actor) == ("escalated", alice)
+    assert latest.after["targets"][0]["name"] == "Bob Secondary"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_target_moved_later_while_a_worker_held_its_row_moves_the_row_instead_of_paging(make_ticket, chain, alice):
+    """The priority is lowered while the worker holds the response breach row: the change skips the row, and the
+    worker, deciding again under the ticket lock, moves it to the new target."""
+    ticket = open_p1(make_ticket)
+    locked, release = threading.Event(), threading.Event()
+
+    def worker_holds_the_response_breach() -> None:
+        try:
+            with transaction.atomic():
+                list(EscalationDue.objects.select_for_update().filter(ticket=ticket, trigger="response_breach"))
+                locked.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=worker_holds_the_response_breach)
+    holder.start()
+    assert locked.wait(10)
+    ticket_set_priority(ticket=ticket, actor=alice, priority=3, reason="One user only", now=T0 + MINUTE)
+    release.set()
+    holder.join(10)
+
+    ticket.refresh_from_db()
+    breach = EscalationDue.objects.get(ticket=ticket, trigger="response_breach")
+    assert (breach.state, breach.due_at) == (DueState.PENDING, T0 + 15 * MINUTE)  # skipped, left to the worker
+    fire_due(T0 + 15 * MINUTE)
+    breach.refresh_from_db()
+    assert ticket.response_due_at > T0 + 15 * MINUTE
+    assert (breach.state, breach.due_at) == (DueState.PENDING, ticket.response_due_at)
+    assert "sla_breached" not in [event.kind for event in pages_of(ticket)]
+
+
 def test_at_75_percent_of_the_resolution_target_the_assignee_is_warned(make_ticket, chain, alice):
     ticket = open_p1(make_ticket)
     ticket_claim(ticket=ticket, technician=alice, now=T0 + MINUTE)
@@ -350,9 +615,10 @@ def test_a_paused_clock_holds_the_sla_triggers_and_the_moved_due_times_are_used_
 
 
 def test_a_row_that_fails_to_fire_is_tried_again_later_and_the_rest_of_its_batch_fires(
-    make_ticket, chain, monkeypatch
+    make_ticket, chain, monkeypatch, caplog
 ):
     broken, fine = open_p1(make_ticket, subject="Broken"), open_p1(make_ticket, subject="Fine")
+    also_fine = open_p1(make_ticket, subject="Also fine")
     real_oncall_user = engine.oncall_user
     # The batch fails on the first row, and that row fails again when fired alone.
     failures = [RuntimeError("rota service down"), RuntimeError("rota service down")]
@@ -363,14 +629,71 @@ def test_a_row_that_fails_to_fire_is_tried_again_later_and_the_rest_of_its_batch
         return real_oncall_user(team_id=team_id, at=at, layer=layer)
 
     monkeypatch.setattr(engine, "oncall_user", oncall_user)
-    assert escalation_run_due(now=T0, limit=50).taken == 2
-    assert [len(pages_of(broken)), len(pages_of(fine))] == [0, 1]
+    # One pass: the batch of three fails, then each row is fired alone; the broken one counts as taken.
+    assert escalation_run_due(now=T0, limit=50) == engine.Batch(taken=3, oldest_due_at=T0)
+    assert [len(pages_of(broken)), len(pages_of(fine)), len(pages_of(also_fine))] == [0, 1, 1]
     row = EscalationDue.objects.get(ticket=broken, trigger="step", step=0)
     assert (row.state, row.attempts, row.due_at) == (DueState.PENDING, 1, T0 + 2 * dt.timedelta(seconds=1))
     assert row.last_error == "RuntimeError: rota service down"
+    logged = [(record.levelname, record.getMessage(), record.exc_info) for record in caplog.records]
+    assert logged[0][:2] == (
+        "WARNING",
+        f"escalation row {row.pk}: rota service down; firing its batch again one row at a time",
+    )
+    (level, message, exc_info) = logged[1]
+    assert (level, message) == ("ERROR", f"escalation row {row.pk}: rota service down; it will be tried again later")
+    assert isinstance(exc_info[1], RuntimeError)  # the operator sees where it failed
 
     fire_due(T0 + 2 * dt.timedelta(seconds=1))
     assert told(broken) == ["The helpdesk paged Alice Primary (step 1 of 3)."]
+
+
+def test_a_pass_takes_at_most_its_limit_oldest_first(make_ticket, chain):
+    first = open_p1(make_ticket, subject="First")
+    second = open_p1(make_ticket, at=T0 + MINUTE, subject="Second")
+    batch = escalation_run_due(now=T0 + MINUTE, limit=1)
+    assert (batch.taken, batch.oldest_due_at) == (1, T0)
+    assert [len(pages_of(first)), len(pages_of(second))] == [1, 0]
+    assert escalation_run_due(now=T0 + MINUTE, limit=1).taken == 1
+    assert len(pages_of(second)) == 1
+    assert escalation_run_due(now=T0 + MINUTE, limit=1) == engine.Batch(taken=0, oldest_due_at=None)
+
+
+def test_a_row_that_keeps_failing_waits_longer_each_time_and_keeps_the_start_of_its_error(
+    make_ticket, chain, monkeypatch
+):
+    ticket = open_p1(make_ticket)
+
+    def oncall_user(*, team_id, at, layer="primary"):
+        raise RuntimeError("rota service down: " + "x" * 600)
+
+    monkeypatch.setattr(engine, "oncall_user", oncall_user)
+    now, waits = T0, []
+    for _attempt in range(3):
+        # The worker's lag counts the failing row too.
+        assert escalation_run_due(now=now, limit=50) == engine.Batch(taken=1, oldest_due_at=now)
+        row = EscalationDue.objects.get(ticket=ticket, trigger="step", step=0)
+        waits.append(row.due_at - now)
+        now = row.due_at
+    assert waits == [dt.timedelta(seconds=seconds) for seconds in (2, 4, 8)]
+    assert row.attempts == 3
+    assert row.last_error == ("RuntimeError: rota service down: " + "x" * 600)[:500]
+    assert pages_of(ticket) == []
+
+
+def test_the_worker_sleeps_until_the_next_pending_row_or_page_retry(make_ticket, chain):
+    assert engine.escalation_next_wake() is None
+    ticket = open_p1(make_ticket)
+    assert engine.escalation_next_wake() == T0  # the first step
+    fire_due(T0)
+    # The first step fired (its row is done); Alice's SMS waits in the outbox, due at once.
+    assert Page.objects.get(ticket=ticket, channel="sms").next_attempt_at == T0
+    assert engine.escalation_next_wake() == T0
+    assert outbox_deliver_due(now=T0) == 1
+    assert engine.escalation_next_wake() == T0 + 2 * MINUTE  # the second step
+    ticket_acknowledge(ticket=ticket, actor=ticket.team.members.get(username="alice"), now=T0 + MINUTE)
+    ticket.refresh_from_db()
+    assert engine.escalation_next_wake() == ticket.resolution_warning_at
 
 
 def test_pages_are_told_in_arabic_too(make_ticket, chain):

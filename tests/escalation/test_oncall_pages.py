@@ -229,3 +229,38 @@ def test_a_technicians_own_teams_come_first(client, rota):
     client.force_login(UserFactory(username="duty", is_staff=True))
     html = client.get("/oncall/").content.decode()
     assert html.index("Data Centre and Cloud") < html.index("Network Operations")
+
+
+@pytest.mark.django_db
+def test_the_feed_is_a_published_calendar_that_names_its_owner_and_keeps_their_shifts_free(client, team):
+    """The whole feed of one covered shift, as a calendar app reads it: what it is and who it belongs to, how often to
+    fetch it again, and the shift in UTC, marked as an override and as time that stays free."""
+    loner = technician_of(team, username="loner")
+    loner.first_name, loner.last_name = "Mariam", "Al-Sada"
+    loner.save()
+    profile = ContactProfile.objects.create(user=loner, language="en")
+    OnCallOverride.objects.create(
+        team=team, layer="primary", user=loner, starts_at=qatar(2026, 3, 2, 9), ends_at=qatar(2026, 3, 2, 18)
+    )
+    response = client.get(f"/oncall/{profile.ics_token}.ics")
+    assert response.content.decode().split("\r\n") == [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//Government IT Helpdesk//On-call//EN",
+        "CALSCALE:GREGORIAN",
+        "METHOD:PUBLISH",
+        "X-WR-CALNAME:On call: Mariam Al-Sada",
+        "REFRESH-INTERVAL;VALUE=DURATION:PT1H",
+        "X-PUBLISHED-TTL:PT1H",
+        "BEGIN:VEVENT",
+        "SUMMARY:On call (Primary): Network Operations",
+        "DTSTART:20260302T060000Z",
+        "DTEND:20260302T150000Z",
+        "DTSTAMP:20260302T070000Z",
+        f"UID:oncall-network-ops-primary-20260302T060000Z-{loner.pk}@helpdesk",
+        "DESCRIPTION:You cover this period in place of the rota.",
+        "TRANSP:TRANSPARENT",
+        "END:VEVENT",
+        "END:VCALENDAR",
+        "",
+    ]

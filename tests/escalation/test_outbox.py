@@ -92,6 +92,7 @@ def test_an_sms_page_leaves_once_through_the_backend_and_shows_on_the_ticket_for
     assert event.after["attempt"] == 1
     assert event.after["recipient"]["id"] == technician.pk
     assert event.after["to"] == "+974******56"
+    assert event.after["step"] == "step 1 of 3"  # which page of the chain this attempt was
     p1.refresh_from_db()
     assert p1.last_event_id == event.pk
 
@@ -227,10 +228,8 @@ def test_a_console_page_is_sent_at_once_and_never_goes_to_the_phone(p1, technici
 
 @pytest.mark.django_db
 def test_an_unknown_channel_is_refused(p1, technician):
-    with pytest.raises(ValueError):
-        page_enqueue(
-            ticket_id=p1.pk, recipient=technician, channel="fax", body="x", language="en", step="", now=NOW
-        )
+    with pytest.raises(ValueError, match="unknown page channel 'fax'"):
+        page_enqueue(ticket_id=p1.pk, recipient=technician, channel="fax", body="x", language="en", step="", now=NOW)
 
 
 @pytest.mark.django_db
@@ -306,6 +305,54 @@ def test_a_page_taken_by_a_worker_that_died_mid_send_is_sent_after_its_send_dead
     page.refresh_from_db()
     assert (page.state, page.attempts) == ("sent", 2)
     assert len(LocmemBackend.sent) == 1
+
+
+@pytest.mark.django_db
+def test_a_page_taken_late_in_a_pass_gets_its_whole_send_time_before_another_worker_may_take_it(
+    p1, technician, monkeypatch
+):
+    """The deadline counts from when the page is taken: a page whose turn comes after a slow send in the same pass
+    is not taken over by another worker while it is still being sent."""
+    from escalation import outbox
+
+    first = enqueue_sms(p1, technician)
+    second = enqueue_sms(p1, technician, now=NOW + dt.timedelta(seconds=1))
+    # The first page's send takes 3.5 s.
+    monkeypatch.setattr(outbox.time, "monotonic", lambda: 103.5 if LocmemBackend.sent else 100.0)
+    real_send = outbox._send
+
+    def killed_on_the_second(backend, page):
+        if page.pk == second.pk:
+            raise SystemExit("killed")
+        return real_send(backend, page)
+
+    monkeypatch.setattr(outbox, "_send", killed_on_the_second)
+    with pytest.raises(SystemExit):
+        outbox_deliver_due(now=NOW + dt.timedelta(seconds=1))
+    monkeypatch.undo()
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.state, second.state, second.attempts) == ("sent", "pending", 1)
+    # Taken 3.5 s into the pass: 5 s to send, 60 s to write the outcome.
+    assert second.next_attempt_at == NOW + dt.timedelta(seconds=1 + 3.5 + 5 + 60)
+
+
+@pytest.mark.django_db
+def test_a_pass_tries_at_most_fifty_pages_unless_told(p1, technician):
+    for second in range(51):
+        enqueue_sms(p1, technician, now=NOW + dt.timedelta(seconds=second))
+    assert outbox_deliver_due(now=NOW + dt.timedelta(minutes=1)) == 50
+    assert Page.objects.filter(state="pending").count() == 1
+
+
+@pytest.mark.django_db
+def test_a_page_to_nobody_has_no_number_and_fails_without_calling_the_backend(p1):
+    page = page_enqueue(ticket_id=p1.pk, recipient=None, channel="sms", body="x", language="en", step="", now=NOW)
+    assert page.to == ""
+    assert outbox_deliver_due(now=NOW) == 1
+    page.refresh_from_db()
+    assert (page.state, page.last_error) == ("failed", "the recipient has no mobile number")
+    assert LocmemBackend.sent == []
 
 
 class RendezvousBackend(LocmemBackend):
