@@ -85,8 +85,16 @@ def test_every_change_writes_exactly_one_event(make_ticket, staff, technician, o
         assert TicketEvent.objects.count() == count + 1
     kinds = list(TicketEvent.objects.filter(ticket=ticket).values_list("kind", flat=True))
     assert kinds == [
-        "opened", "commented", "assigned", "commented", "assigned", "priority_changed", "status_changed",
-        "commented", "resolved", "reopened",
+        "opened",
+        "commented",
+        "assigned",
+        "commented",
+        "assigned",
+        "priority_changed",
+        "status_changed",
+        "commented",
+        "resolved",
+        "reopened",
     ]
 
 
@@ -160,8 +168,7 @@ def test_only_technicians_can_be_assigned(make_ticket, technician, staff):
 @pytest.mark.django_db
 def test_attachments_are_saved_with_the_ticket(service, staff):
     upload = SimpleUploadedFile("trace.txt", b"ping timeout", content_type="text/plain")
-    ticket = ticket_open(service=service, requester=staff, subject="Slow", impact=2, urgency=2,
-                         attachments=[upload])
+    ticket = ticket_open(service=service, requester=staff, subject="Slow", impact=2, urgency=2, attachments=[upload])
     attachment = ticket.attachments.get()
     assert attachment.name == "trace.txt"
     assert attachment.size == len(b"ping timeout")
@@ -363,8 +370,9 @@ def test_only_the_requesters_answer_resumes_a_waiting_ticket(make_ticket, staff,
 
 
 @pytest.mark.django_db
-def test_a_new_priority_takes_the_targets_of_the_agency_and_services_own_policy(make_ticket, technician, agency,
-                                                                               service):
+def test_a_new_priority_takes_the_targets_of_the_agency_and_services_own_policy(
+    make_ticket, technician, agency, service
+):
     around = BusinessCalendar.objects.get(code="24x7")
     hour = dt.timedelta(hours=1)
     # More specific than the default P3 row; each of the other two rows differs from it in one of the two.
@@ -429,6 +437,8 @@ def test_the_first_response_records_the_clock_it_met(make_ticket, technician):
         "responded_at": utc(opened + dt.timedelta(minutes=7)),
     }
     assert ticket.response_due_at > opened
+
+
 @pytest.mark.django_db(transaction=True)
 def test_an_opener_does_not_wait_for_another_openers_transaction(service, staff):
     """The number comes from a sequence: an opener whose transaction is still open (writing its attachments, say)
