@@ -12,13 +12,14 @@ from django.utils import translation
 from escalation.models import BusinessCalendar, SlaPolicy
 from tests.factories import PASSWORD, technician_of
 from tickets.exceptions import AlreadyClaimed, InvalidInput, NotAllowed, StaleTicket
-from tickets.models import Channel, Comment, Level, Priority, Status, Ticket, TicketEvent
+from tickets.models import Channel, Comment, Level, Priority, Status, Ticket, TicketEvent, TicketNumberCounter
 from tickets.services import (
     ticket_assign,
     ticket_cancel,
     ticket_claim,
     ticket_close,
     ticket_comment,
+    ticket_numbers_take,
     ticket_open,
     ticket_reopen,
     ticket_resolve,
@@ -471,3 +472,23 @@ def test_an_opener_does_not_wait_for_another_openers_transaction(service, staff)
         release.set()
         thread.join()
     assert second.number > first[0]
+
+
+@pytest.mark.django_db
+def test_tickets_opened_one_after_another_take_the_next_numbers(service, staff):
+    first = ticket_open(service=service, requester=staff, subject="One", impact=2, urgency=2)
+    second = ticket_open(service=service, requester=staff, subject="Two", impact=2, urgency=2)
+    assert second.number == first.number + 1
+    if connection.vendor == "postgresql":
+        assert ticket_numbers_take(count=3) == [second.number + 1, second.number + 2, second.number + 3]
+
+
+@pytest.mark.django_db
+def test_without_a_sequence_the_numbers_come_from_the_counter_row_the_first_take_makes(monkeypatch):
+    """SQLite has no sequence: its numbers come from TicketNumberCounter's row (made on first use, after 100000).
+    The same statements run on PostgreSQL, so the suite checks them there."""
+    monkeypatch.setattr(connection, "vendor", "sqlite")
+    TicketNumberCounter.objects.all().delete()
+    assert ticket_numbers_take() == [100001]
+    assert ticket_numbers_take(count=3) == [100002, 100003, 100004]
+    assert list(TicketNumberCounter.objects.values_list("pk", "last_number")) == [(1, 100004)]
