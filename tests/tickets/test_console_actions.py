@@ -131,9 +131,12 @@ def test_each_command_reaches_its_service_from_the_console(technician, other_tec
     ("action", "data"),
     [
         ("acknowledge", {}),
+        ("claim", {}),
         ("assign", {"assignee": "OTHER"}),
         ("status", {"status": Status.IN_PROGRESS}),
         ("priority", {"priority": "1", "reason": "Ministry-wide"}),
+        ("note", {"body": "Vendor case 42"}),
+        ("reply", {"body": "We are on it."}),
     ],
 )
 def test_a_command_on_a_stale_version_changes_nothing(technician, other_technician, staff, make_ticket, action, data):

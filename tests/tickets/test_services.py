@@ -13,6 +13,7 @@ from escalation.models import BusinessCalendar, SlaPolicy
 from tests.factories import PASSWORD, technician_of
 from tickets.exceptions import AlreadyClaimed, InvalidInput, NotAllowed, StaleTicket
 from tickets.models import Channel, Comment, Level, Priority, Status, Ticket, TicketEvent, TicketNumberCounter
+from tickets.selectors import attachment_list_for
 from tickets.services import (
     ticket_assign,
     ticket_cancel,
@@ -493,3 +494,42 @@ def test_without_a_sequence_the_numbers_come_from_the_counter_row_the_first_take
     assert ticket_numbers_take() == [100001]
     assert ticket_numbers_take(count=3) == [100002, 100003, 100004]
     assert list(TicketNumberCounter.objects.values_list("pk", "last_number")) == [(1, 100004)]
+
+
+@pytest.mark.django_db
+def test_the_note_given_with_a_cancel_a_resolution_or_a_reopen_is_recorded_with_it(make_ticket, staff, technician):
+    ticket = make_ticket()
+    ticket_cancel(ticket=ticket, actor=staff, note="Found the cable unplugged")
+    assert TicketEvent.objects.filter(ticket=ticket).latest("id").after["note"] == "Found the cable unplugged"
+    other = ticket_claim(ticket=make_ticket(), technician=technician)
+    ticket_resolve(ticket=other, actor=technician, note="Replaced the switch")
+    ticket_reopen(ticket=other, actor=staff, note="Down again")
+    events = TicketEvent.objects.filter(ticket=other).order_by("-id")[:2]
+    assert [(event.kind, event.after["note"]) for event in events] == [
+        ("reopened", "Down again"),
+        ("resolved", "Replaced the switch"),
+    ]
+
+
+@pytest.mark.django_db
+def test_a_file_sent_with_an_internal_note_stays_with_the_note(make_ticket, staff, technician):
+    ticket = make_ticket()
+    note = ticket_comment(
+        ticket=ticket,
+        author=technician,
+        body="Vendor's trace",
+        internal=True,
+        attachments=[SimpleUploadedFile("vendor.log", b"trace", content_type="text/plain")],
+    )
+    ticket_comment(
+        ticket=ticket,
+        author=technician,
+        body="Here is the form",
+        attachments=[SimpleUploadedFile("form.pdf", b"%PDF", content_type="application/pdf")],
+    )
+    assert [attachment.name for attachment in note.attachments.all()] == ["vendor.log"]
+    assert [attachment.name for attachment in attachment_list_for(ticket=ticket, user=technician)] == [
+        "vendor.log",
+        "form.pdf",
+    ]
+    assert [attachment.name for attachment in attachment_list_for(ticket=ticket, user=staff)] == ["form.pdf"]
