@@ -20,8 +20,19 @@ def act(user, ticket, action: str, language: str | None = None, **data):
 
 @pytest.mark.parametrize(
     ("value", "number"),
-    [(0, 0), (MAX_ID, MAX_ID), ("42", 42), (MAX_ID + 1, None), (-1, None), ("-1", None), (True, None),
-     ("4x", None), (1.0, None), (None, None), ([1], None)],
+    [
+        (0, 0),
+        (MAX_ID, MAX_ID),
+        ("42", 42),
+        (MAX_ID + 1, None),
+        (-1, None),
+        ("-1", None),
+        (True, None),
+        ("4x", None),
+        (1.0, None),
+        (None, None),
+        ([1], None),
+    ],
 )
 def test_ids_and_versions_are_whole_numbers_that_fit_a_bigint(value, number):
     assert bigint_or_none(value) == number
@@ -38,8 +49,7 @@ def test_each_refusal_says_what_is_wrong_with_the_status_of_its_kind(technician,
         (technician, "claim", {"version": ""}, 400, "The ticket version is missing."),
         (technician, "claim", {"version": "1.5"}, 400, "The ticket version must be a whole number."),
         (technician, "priority", {"version": version, "reason": "x"}, 400, "The priority is missing."),
-        (technician, "priority", {"version": version, "priority": "high"}, 400,
-         "The priority must be a whole number."),
+        (technician, "priority", {"version": version, "priority": "high"}, 400, "The priority must be a whole number."),
         (technician, "assign", {"version": version, "assignee": "x"}, 400, "The assignee must be a whole number."),
         (technician, "assign", {"version": version, "assignee": MAX_ID}, 400, "There is no such technician."),
         (technician, "status", {"version": version, "status": "archived"}, 400, "Unknown status."),
@@ -110,7 +120,8 @@ def test_each_command_reaches_its_service_from_the_console(technician, other_tec
     assert set(events.values_list("actor", flat=True)) == {technician.pk}
     comments = Comment.objects.filter(ticket=ticket).order_by("id")
     assert [(c.body, c.internal, c.channel) for c in comments] == [
-        ("Vendor case 42", True, "console"), ("We are on it.", False, "console")
+        ("Vendor case 42", True, "console"),
+        ("We are on it.", False, "console"),
     ]
     ticket.refresh_from_db()
     assert (ticket.status, ticket.priority, ticket.assignee) == (Status.WAITING, Priority.P1, other_technician)
@@ -120,9 +131,12 @@ def test_each_command_reaches_its_service_from_the_console(technician, other_tec
     ("action", "data"),
     [
         ("acknowledge", {}),
+        ("claim", {}),
         ("assign", {"assignee": "OTHER"}),
         ("status", {"status": Status.IN_PROGRESS}),
         ("priority", {"priority": "1", "reason": "Ministry-wide"}),
+        ("note", {"body": "Vendor case 42"}),
+        ("reply", {"body": "We are on it."}),
     ],
 )
 def test_a_command_on_a_stale_version_changes_nothing(technician, other_technician, staff, make_ticket, action, data):
@@ -131,8 +145,10 @@ def test_a_command_on_a_stale_version_changes_nothing(technician, other_technici
     ticket_comment(ticket=ticket, author=staff, body="It is the whole floor")
     data = {key: other_technician.pk if value == "OTHER" else value for key, value in data.items()}
     result = act(technician, ticket, action, version=seen, **data)
-    assert (result.http_status, result.error) == (409, "The ticket changed while you were looking at it. Reload it "
-                                                       "and try again.")
+    assert (result.http_status, result.error) == (
+        409,
+        "The ticket changed while you were looking at it. Reload it and try again.",
+    )
     assert TicketEvent.objects.filter(ticket=ticket).count() == 2
 
 

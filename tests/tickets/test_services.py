@@ -12,13 +12,15 @@ from django.utils import translation
 from escalation.models import BusinessCalendar, SlaPolicy
 from tests.factories import PASSWORD, technician_of
 from tickets.exceptions import AlreadyClaimed, InvalidInput, NotAllowed, StaleTicket
-from tickets.models import Channel, Comment, Level, Priority, Status, Ticket, TicketEvent
+from tickets.models import Channel, Comment, Level, Priority, Status, Ticket, TicketEvent, TicketNumberCounter
+from tickets.selectors import attachment_list_for
 from tickets.services import (
     ticket_assign,
     ticket_cancel,
     ticket_claim,
     ticket_close,
     ticket_comment,
+    ticket_numbers_take,
     ticket_open,
     ticket_reopen,
     ticket_resolve,
@@ -85,8 +87,16 @@ def test_every_change_writes_exactly_one_event(make_ticket, staff, technician, o
         assert TicketEvent.objects.count() == count + 1
     kinds = list(TicketEvent.objects.filter(ticket=ticket).values_list("kind", flat=True))
     assert kinds == [
-        "opened", "commented", "assigned", "commented", "assigned", "priority_changed", "status_changed",
-        "commented", "resolved", "reopened",
+        "opened",
+        "commented",
+        "assigned",
+        "commented",
+        "assigned",
+        "priority_changed",
+        "status_changed",
+        "commented",
+        "resolved",
+        "reopened",
     ]
 
 
@@ -160,8 +170,7 @@ def test_only_technicians_can_be_assigned(make_ticket, technician, staff):
 @pytest.mark.django_db
 def test_attachments_are_saved_with_the_ticket(service, staff):
     upload = SimpleUploadedFile("trace.txt", b"ping timeout", content_type="text/plain")
-    ticket = ticket_open(service=service, requester=staff, subject="Slow", impact=2, urgency=2,
-                         attachments=[upload])
+    ticket = ticket_open(service=service, requester=staff, subject="Slow", impact=2, urgency=2, attachments=[upload])
     attachment = ticket.attachments.get()
     assert attachment.name == "trace.txt"
     assert attachment.size == len(b"ping timeout")
@@ -363,8 +372,9 @@ def test_only_the_requesters_answer_resumes_a_waiting_ticket(make_ticket, staff,
 
 
 @pytest.mark.django_db
-def test_a_new_priority_takes_the_targets_of_the_agency_and_services_own_policy(make_ticket, technician, agency,
-                                                                               service):
+def test_a_new_priority_takes_the_targets_of_the_agency_and_services_own_policy(
+    make_ticket, technician, agency, service
+):
     around = BusinessCalendar.objects.get(code="24x7")
     hour = dt.timedelta(hours=1)
     # More specific than the default P3 row; each of the other two rows differs from it in one of the two.
@@ -429,6 +439,8 @@ def test_the_first_response_records_the_clock_it_met(make_ticket, technician):
         "responded_at": utc(opened + dt.timedelta(minutes=7)),
     }
     assert ticket.response_due_at > opened
+
+
 @pytest.mark.django_db(transaction=True)
 def test_an_opener_does_not_wait_for_another_openers_transaction(service, staff):
     """The number comes from a sequence: an opener whose transaction is still open (writing its attachments, say)
@@ -461,3 +473,63 @@ def test_an_opener_does_not_wait_for_another_openers_transaction(service, staff)
         release.set()
         thread.join()
     assert second.number > first[0]
+
+
+@pytest.mark.django_db
+def test_tickets_opened_one_after_another_take_the_next_numbers(service, staff):
+    first = ticket_open(service=service, requester=staff, subject="One", impact=2, urgency=2)
+    second = ticket_open(service=service, requester=staff, subject="Two", impact=2, urgency=2)
+    assert second.number == first.number + 1
+    if connection.vendor == "postgresql":
+        assert ticket_numbers_take(count=3) == [second.number + 1, second.number + 2, second.number + 3]
+
+
+@pytest.mark.django_db
+def test_without_a_sequence_the_numbers_come_from_the_counter_row_the_first_take_makes(monkeypatch):
+    """SQLite has no sequence: its numbers come from TicketNumberCounter's row (made on first use, after 100000).
+    The same statements run on PostgreSQL, so the suite checks them there."""
+    monkeypatch.setattr(connection, "vendor", "sqlite")
+    TicketNumberCounter.objects.all().delete()
+    TicketNumberCounter.objects.create().delete()  # the table's own ids move on; the counter is still row 1
+    assert ticket_numbers_take() == [100001]
+    assert ticket_numbers_take(count=3) == [100002, 100003, 100004]
+    assert list(TicketNumberCounter.objects.values_list("pk", "last_number")) == [(1, 100004)]
+
+
+@pytest.mark.django_db
+def test_the_note_given_with_a_cancel_a_resolution_or_a_reopen_is_recorded_with_it(make_ticket, staff, technician):
+    ticket = make_ticket()
+    ticket_cancel(ticket=ticket, actor=staff, note="Found the cable unplugged")
+    assert TicketEvent.objects.filter(ticket=ticket).latest("id").after["note"] == "Found the cable unplugged"
+    other = ticket_claim(ticket=make_ticket(), technician=technician)
+    ticket_resolve(ticket=other, actor=technician, note="Replaced the switch")
+    ticket_reopen(ticket=other, actor=staff, note="Down again")
+    events = TicketEvent.objects.filter(ticket=other).order_by("-id")[:2]
+    assert [(event.kind, event.after["note"]) for event in events] == [
+        ("reopened", "Down again"),
+        ("resolved", "Replaced the switch"),
+    ]
+
+
+@pytest.mark.django_db
+def test_a_file_sent_with_an_internal_note_stays_with_the_note(make_ticket, staff, technician):
+    ticket = make_ticket()
+    note = ticket_comment(
+        ticket=ticket,
+        author=technician,
+        body="Vendor's trace",
+        internal=True,
+        attachments=[SimpleUploadedFile("vendor.log", b"trace", content_type="text/plain")],
+    )
+    ticket_comment(
+        ticket=ticket,
+        author=technician,
+        body="Here is the form",
+        attachments=[SimpleUploadedFile("form.pdf", b"%PDF", content_type="application/pdf")],
+    )
+    assert [attachment.name for attachment in note.attachments.all()] == ["vendor.log"]
+    assert [attachment.name for attachment in attachment_list_for(ticket=ticket, user=technician)] == [
+        "vendor.log",
+        "form.pdf",
+    ]
+    assert [attachment.name for attachment in attachment_list_for(ticket=ticket, user=staff)] == ["form.pdf"]
