@@ -7,6 +7,7 @@ import datetime as dt
 from django.utils import translation
 from django.utils.translation import gettext as _
 from icalendar import Calendar, Event, vDuration
+from icalendar.enums import TRANSP
 
 from escalation.models import ContactProfile
 from escalation.selectors import oncall_shifts_for_user
@@ -21,25 +22,26 @@ REFRESH = dt.timedelta(hours=1)
 def oncall_calendar(*, profile: ContactProfile, now: dt.datetime) -> bytes:
     """The profile's user's shifts from a week ago to 60 days ahead, in the language of the profile."""
     with translation.override(profile.language):
+        # The properties RFC 5545 names are set through icalendar's typed attributes, which write each under its
+        # own name (a misspelt one is an error, not a property no calendar app reads); the rest by name.
         calendar = Calendar()
-        calendar.add("prodid", "-//Government IT Helpdesk//On-call//EN")
-        calendar.add("version", "2.0")
-        calendar.add("calscale", "GREGORIAN")
-        calendar.add("method", "PUBLISH")
+        calendar.prodid = "-//Government IT Helpdesk//On-call//EN"
+        calendar.version = "2.0"
+        calendar.calscale = "GREGORIAN"
+        calendar.method = "PUBLISH"
         calendar.add("x-wr-calname", _("On call: %(name)s") % {"name": user_display_name(profile.user)})
         calendar.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
         calendar.add("x-published-ttl", vDuration(REFRESH))
         stamp = now.astimezone(dt.UTC)
         for team, shift in oncall_shifts_for_user(user=profile.user, start=now - FEED_PAST, end=now + FEED_AHEAD):
             event = Event()
-            event.add("uid", f"oncall-{team.code}-{shift.layer}-{shift.start:%Y%m%dT%H%M%SZ}-{shift.user.pk}@helpdesk")
-            event.add("dtstamp", stamp)
-            event.add("dtstart", shift.start)
-            event.add("dtend", shift.end)
-            summary = _("On call (%(layer)s): %(team)s") % {"layer": shift.layer_label, "team": team.name}
-            event.add("summary", summary)
+            event.uid = f"oncall-{team.code}-{shift.layer}-{shift.start:%Y%m%dT%H%M%SZ}-{shift.user.pk}@helpdesk"
+            event.DTSTAMP = stamp
+            event.start = shift.start
+            event.end = shift.end
+            event.summary = _("On call (%(layer)s): %(team)s") % {"layer": shift.layer_label, "team": team.name}
             if shift.override:
-                event.add("description", _("You cover this period in place of the rota."))
-            event.add("transp", "TRANSPARENT")
+                event.description = _("You cover this period in place of the rota.")
+            event.transparency = TRANSP.TRANSPARENT
             calendar.add_component(event)
         return calendar.to_ical()
