@@ -174,12 +174,14 @@ def test_a_worker_killed_in_the_middle_of_a_batch_loses_nothing_and_a_restarted_
     pending = EscalationDue.objects.filter(state=DueState.PENDING)
 
     def batch_in_hand() -> bool:
-        """The first batch is committed and the worker holds the rows of the next one: some pending rows are locked
-        (SKIP LOCKED does not return them)."""
+        """The first batch is committed and the worker holds the rows of the next one: the first pending row, in the
+        worker's order, is locked (SKIP LOCKED passes over it). The probe locks at most that one row, for a moment:
+        locking every pending row, as it once did, could make the worker's next pass find none and stop."""
         if fired.count() < 500:
             return False
-        unlocked = pending.select_for_update(skip_locked=True).values_list("pk", flat=True)
-        return len(unlocked) < pending.count()
+        in_order = pending.order_by("due_at", "pk").values_list("pk", flat=True)
+        first = in_order.first()
+        return first is not None and in_order.select_for_update(skip_locked=True).first() != first
 
     worker = start_worker("--once", "--batch", "500", name="doomed")
     wait_for(lambda: _in_transaction(batch_in_hand), seconds=PROCESS_SECONDS, what="a batch in hand")
