@@ -2,19 +2,61 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import threading
+from collections.abc import Iterator
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection, connections, transaction
+from django.db.models import QuerySet
 
 from escalation.engine import escalation_run_due
-from escalation.models import ContactProfile, EscalationChain, EscalationStep, OnCallOverride, Target
+from escalation.models import ContactProfile, EscalationChain, EscalationDue, EscalationStep, OnCallOverride, Target
 from tests.factories import UserFactory, technician_of
 
 QATAR = ZoneInfo("Asia/Qatar")
 # A Sunday, inside the working day: P3/P4 clocks run too.
 T0 = dt.datetime(2026, 11, 29, 9, 0, tzinfo=QATAR)
 MINUTE = dt.timedelta(minutes=1)
+
+
+@contextlib.contextmanager
+def held_by_another_worker(rows: QuerySet[EscalationDue]) -> Iterator[None]:
+    """While the block runs, another worker's transaction (a thread with its own connection) holds `rows` locked, as
+    a worker holds the batch it fires; it lets go when the block ends."""
+    locked, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        try:
+            with transaction.atomic():
+                list(rows.select_for_update())
+                locked.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert locked.wait(10)
+        yield
+    finally:
+        release.set()
+        holder.join(10)
+
+
+@contextlib.contextmanager
+def lock_timeout(seconds: int) -> Iterator[None]:
+    """Waiting for a lock longer than `seconds` fails the statement: what must not wait for a held row fails."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET lock_timeout = '{seconds}s'")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET lock_timeout")
 
 
 def person(username: str, first: str, last: str, *, team=None, mobile: str = "", voice: bool = False):
@@ -60,13 +102,9 @@ def chain(team, alice, bob, lead, manager):
     chain = EscalationChain.objects.create(
         team=team, team_lead=lead, duty_manager=manager, breach_repeat=dt.timedelta(hours=1)
     )
-    EscalationStep.objects.create(
-        chain=chain, position=1, target=Target.ONCALL_PRIMARY, delay=2 * MINUTE, by_sms=True
-    )
+    EscalationStep.objects.create(chain=chain, position=1, target=Target.ONCALL_PRIMARY, delay=2 * MINUTE, by_sms=True)
     EscalationStep.objects.create(chain=chain, position=2, target=Target.ONCALL_SECONDARY, delay=3 * MINUTE, repeat=1)
-    EscalationStep.objects.create(
-        chain=chain, position=3, target=Target.DUTY_MANAGER, delay=5 * MINUTE, by_voice=True
-    )
+    EscalationStep.objects.create(chain=chain, position=3, target=Target.DUTY_MANAGER, delay=5 * MINUTE, by_voice=True)
     return chain
 
 

@@ -5,10 +5,9 @@ manager, missed steps fire once in due order after an outage, and "escalate now"
 from __future__ import annotations
 
 import datetime as dt
-import threading
 
 import pytest
-from django.db import connection, connections, transaction
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
@@ -18,7 +17,7 @@ from escalation.models import ContactProfile, DueState, EscalationDue, Escalatio
 from escalation.outbox import outbox_deliver_due
 from escalation.services import escalation_escalate_now
 from hotline.backends import LocmemBackend
-from tests.escalation.conftest import MINUTE, T0, fire_due, person
+from tests.escalation.conftest import MINUTE, T0, fire_due, held_by_another_worker, lock_timeout, person
 from tickets.exceptions import NotAllowed
 from tickets.models import Level, Ticket, TicketEvent
 from tickets.sentences import event_sentence
@@ -446,23 +445,8 @@ def test_an_acknowledgement_while_a_worker_holds_the_next_step_still_stops_it(ma
     the ticket, sees the acknowledgement and cancels the step."""
     ticket = open_p1(make_ticket)
     fire_due(T0)
-    locked, release = threading.Event(), threading.Event()
-
-    def worker_holds_the_next_step() -> None:
-        try:
-            with transaction.atomic():
-                list(EscalationDue.objects.select_for_update().filter(ticket=ticket, trigger="step", step=1, round=0))
-                locked.set()
-                release.wait(10)
-        finally:
-            connections.close_all()
-
-    holder = threading.Thread(target=worker_holds_the_next_step)
-    holder.start()
-    assert locked.wait(10)
-    ticket_acknowledge(ticket=ticket, actor=alice, now=T0 + MINUTE)
-    release.set()
-    holder.join(10)
+    with held_by_another_worker(EscalationDue.objects.filter(ticket=ticket, trigger="step", step=1, round=0)):
+        ticket_acknowledge(ticket=ticket, actor=alice, now=T0 + MINUTE)
 
     held = EscalationDue.objects.get(ticket=ticket, trigger="step", step=1, round=0)
     assert held.state == DueState.PENDING  # skipped by the acknowledgement, left to the worker
@@ -476,29 +460,9 @@ def test_an_acknowledgement_while_a_worker_holds_the_next_step_still_stops_it(ma
 def test_a_pass_fires_the_rows_another_worker_holds_later_and_the_others_at_once(make_ticket, chain):
     """Two workers never wait on each other's rows: a pass skips the row another one holds."""
     held_ticket, free_ticket = open_p1(make_ticket, subject="Held"), open_p1(make_ticket, subject="Free")
-    locked, release = threading.Event(), threading.Event()
-
-    def another_worker_holds_a_row() -> None:
-        try:
-            with transaction.atomic():
-                list(EscalationDue.objects.select_for_update().filter(ticket=held_ticket, trigger="step", step=0))
-                locked.set()
-                release.wait(10)
-        finally:
-            connections.close_all()
-
-    holder = threading.Thread(target=another_worker_holds_a_row)
-    holder.start()
-    assert locked.wait(10)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SET lock_timeout = '2s'")  # waiting for the held row would fail the pass
+    held = EscalationDue.objects.filter(ticket=held_ticket, trigger="step", step=0)
+    with held_by_another_worker(held), lock_timeout(2):  # waiting for the held row would fail the pass
         assert escalation_run_due(now=T0, limit=50).taken == 1
-    finally:
-        release.set()
-        holder.join(10)
-        with connection.cursor() as cursor:
-            cursor.execute("RESET lock_timeout")
     assert [len(pages_of(held_ticket)), len(pages_of(free_ticket))] == [0, 1]
     assert escalation_run_due(now=T0, limit=50).taken == 1
     assert len(pages_of(held_ticket)) == 1
@@ -508,29 +472,9 @@ def test_a_pass_fires_the_rows_another_worker_holds_later_and_the_others_at_once
 def test_escalate_now_does_not_wait_for_a_step_a_worker_holds(make_ticket, chain, alice):
     ticket = open_p1(make_ticket)
     fire_due(T0)
-    locked, release = threading.Event(), threading.Event()
-
-    def worker_holds_the_next_step() -> None:
-        try:
-            with transaction.atomic():
-                list(EscalationDue.objects.select_for_update().filter(ticket=ticket, trigger="step", step=1, round=0))
-                locked.set()
-                release.wait(10)
-        finally:
-            connections.close_all()
-
-    holder = threading.Thread(target=worker_holds_the_next_step)
-    holder.start()
-    assert locked.wait(10)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SET lock_timeout = '2s'")  # waiting for the held row would fail the keypress
+    held = EscalationDue.objects.filter(ticket=ticket, trigger="step", step=1, round=0)
+    with held_by_another_worker(held), lock_timeout(2):  # waiting for the held row would fail the keypress
         escalation_escalate_now(ticket_id=ticket.pk, actor=alice, now=T0 + 30 * dt.timedelta(seconds=1))
-    finally:
-        release.set()
-        holder.join(10)
-        with connection.cursor() as cursor:
-            cursor.execute("RESET lock_timeout")
     latest = pages_of(ticket)[-1]
     assert (latest.kind, latest.actor) == ("escalated", alice)
     assert latest.after["targets"][0]["name"] == "Bob Secondary"
@@ -541,23 +485,8 @@ def test_a_target_moved_later_while_a_worker_held_its_row_moves_the_row_instead_
     """The priority is lowered while the worker holds the response breach row: the change skips the row, and the
     worker, deciding again under the ticket lock, moves it to the new target."""
     ticket = open_p1(make_ticket)
-    locked, release = threading.Event(), threading.Event()
-
-    def worker_holds_the_response_breach() -> None:
-        try:
-            with transaction.atomic():
-                list(EscalationDue.objects.select_for_update().filter(ticket=ticket, trigger="response_breach"))
-                locked.set()
-                release.wait(10)
-        finally:
-            connections.close_all()
-
-    holder = threading.Thread(target=worker_holds_the_response_breach)
-    holder.start()
-    assert locked.wait(10)
-    ticket_set_priority(ticket=ticket, actor=alice, priority=3, reason="One user only", now=T0 + MINUTE)
-    release.set()
-    holder.join(10)
+    with held_by_another_worker(EscalationDue.objects.filter(ticket=ticket, trigger="response_breach")):
+        ticket_set_priority(ticket=ticket, actor=alice, priority=3, reason="One user only", now=T0 + MINUTE)
 
     ticket.refresh_from_db()
     breach = EscalationDue.objects.get(ticket=ticket, trigger="response_breach")

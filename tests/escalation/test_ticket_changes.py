@@ -5,17 +5,15 @@ at its next change, and stopping one ticket's chain leaves every other ticket's 
 from __future__ import annotations
 
 import datetime as dt
-import threading
 
 import psycopg
 import pytest
-from django.db import connections, transaction
 
 from escalation.engine import escalation_run_due
 from escalation.models import DueState, EscalationDue, EscalationStep, Target, TicketEscalation
 from escalation.services import NOTIFY_CHANNEL, chain_for_team
 from tests.conftest import shared_database_url
-from tests.escalation.conftest import MINUTE, T0, fire_due
+from tests.escalation.conftest import MINUTE, T0, fire_due, held_by_another_worker
 from tests.escalation.test_engine import open_p1, told
 from tickets.services import (
     ticket_acknowledge,
@@ -235,23 +233,8 @@ def test_an_acknowledgement_while_a_worker_holds_the_response_breach_skips_it_an
     """As for a held chain step (test_engine): the acknowledgement skips the SLA row the worker has locked instead of
     waiting for it; the worker, deciding again under the ticket lock, finds the target met."""
     ticket = open_p1(make_ticket)
-    locked, release = threading.Event(), threading.Event()
-
-    def worker_holds_the_response_breach() -> None:
-        try:
-            with transaction.atomic():
-                list(EscalationDue.objects.select_for_update().filter(ticket=ticket, trigger="response_breach"))
-                locked.set()
-                release.wait(10)
-        finally:
-            connections.close_all()
-
-    holder = threading.Thread(target=worker_holds_the_response_breach)
-    holder.start()
-    assert locked.wait(10)
-    ticket_acknowledge(ticket=ticket, actor=alice, now=T0 + MINUTE)
-    release.set()
-    holder.join(10)
+    with held_by_another_worker(EscalationDue.objects.filter(ticket=ticket, trigger="response_breach")):
+        ticket_acknowledge(ticket=ticket, actor=alice, now=T0 + MINUTE)
 
     assert sla_rows(ticket)["response_breach"] == ("pending", T0 + 15 * MINUTE)  # skipped, left to the worker
     assert escalation_run_due(now=T0 + 15 * MINUTE, limit=50).taken >= 1
