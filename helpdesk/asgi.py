@@ -13,16 +13,26 @@ django.setup(set_prefix=False)
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.conf import settings  # noqa: E402
 
-from helpdesk.middleware import BodySizeLimit, OneHopASGIHandler, PublicOriginValidator, RequestThreads  # noqa: E402
+from helpdesk.middleware import (  # noqa: E402
+    BodySizeLimit,
+    OneHopASGIHandler,
+    PublicOriginValidator,
+    RequestThreads,
+    SpreadConnections,
+)
 from helpdesk.realtime import PublishAfterResponse  # noqa: E402
 from helpdesk.routing import websocket_urlpatterns  # noqa: E402
 
 django_asgi_app = OneHopASGIHandler()
+http_application = PublishAfterResponse(BodySizeLimit(RequestThreads(django_asgi_app)))
+if settings.HELPDESK_WEB_PROCESSES > 1:
+    http_application = SpreadConnections(http_application)
 
 application = ProtocolTypeRouter(
     {
-        "http": PublishAfterResponse(BodySizeLimit(RequestThreads(django_asgi_app))),
+        "http": http_application,
         "websocket": PublicOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

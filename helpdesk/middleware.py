@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from typing import Any
 from urllib.parse import ParseResult
 
 from asgiref.sync import ThreadSensitiveContext, sync_to_async
 from channels.security.websocket import OriginValidator
 from django.conf import settings
-from django.core.handlers.asgi import ASGIHandler
-from django.http import HttpRequest, HttpResponseBase
-from django.urls import Resolver404, resolve
+from django.core import signals
+from django.core.exceptions import RequestAborted
+from django.core.handlers.asgi import ASGIHandler, get_script_prefix
+from django.http import FileResponse, HttpRequest, HttpResponseBase
+from django.urls import Resolver404, resolve, set_script_prefix
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -153,14 +156,70 @@ class RequestThreads:
 
 
 class OneHopASGIHandler(ASGIHandler):
-    """Django's ASGI handler, with the middleware chain built as under WSGI: a request's middleware and view run in one
-    call on its thread. For ASGI Django builds the chain around an async core, so with synchronous middleware (ours,
-    and all of Django's in their sync mode) every request went from its thread back to the event loop and again to
-    the thread for the view (asgiref's AsyncToSync inside SyncToAsync), waking the loop from another thread each
-    time. An async view (the health check) still runs on the event loop, through async_to_sync."""
+    """Django's ASGI handler, with a request's synchronous work done in one trip to its thread: the request_started
+    signal, the middleware chain (built as under WSGI) and the view, and, for a response held in memory, its close
+    (the request_finished signal, which hands the database connection back). Django's own handler makes a trip for
+    each of the three, and with synchronous middleware (ours, and all of Django's in their sync mode) it went from the
+    thread back to the event loop and again to the thread for the view (asgiref's AsyncToSync inside SyncToAsync);
+    each trip wakes the loop from another thread. It also watches for the client's disconnect in a task of its own,
+    which cannot stop a synchronous view anyway. A streamed response (a file) is closed after it is sent, as Django
+    does. An async view (the health check) still runs on the event loop, through async_to_sync."""
 
     def load_middleware(self, is_async: bool = False) -> None:
         super().load_middleware(is_async=False)
 
     async def get_response_async(self, request: HttpRequest) -> HttpResponseBase:
         return await sync_to_async(self.get_response, thread_sensitive=True)(request)
+
+    async def handle(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        try:
+            body_file = await self.read_body(receive)
+        except RequestAborted:
+            return
+        with closing(body_file):
+            response = await sync_to_async(self._respond, thread_sensitive=True)(scope, body_file)
+            await self.send_response(response, send)
+            if response.streaming:
+                await sync_to_async(response.close)()
+
+    def _respond(self, scope: dict[str, Any], body_file: Any) -> HttpResponseBase:
+        set_script_prefix(get_script_prefix(scope))
+        signals.request_started.send(sender=self.__class__, scope=scope)
+        request, error_response = self.create_request(scope, body_file)
+        response = error_response if request is None else self.get_response(request)
+        response._handler_class = self.__class__
+        if isinstance(response, FileResponse):
+            response.block_size = self.chunk_size
+        if not response.streaming:
+            response.close()
+        return response
+
+
+class SpreadConnections:
+    """Spreads clients over the server processes that share one listening socket (scripts/serve). A kept-alive
+    connection ties its client to the process that accepted it, and clients that connect at the same moment are often
+    all accepted by one process while the others idle: four intake clients were seen on one of two processes (18-22
+    tickets/s, one core busy) where spread they opened 33-43. So a process that is serving another request when it
+    answers asks this client to reconnect (`Connection: close`, which HTTP/1.1 clients and proxies obey): its next
+    request goes to whichever process accepts first, usually an idle one. A process serving one request at a time
+    keeps its connections, and asgi.py leaves this out when there is only one process."""
+
+    def __init__(self, application: Any) -> None:
+        self.application = application
+        self.in_flight = 0
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.application(scope, receive, send)
+            return
+        self.in_flight += 1
+
+        async def spreading_send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start" and self.in_flight > 1:
+                message = {**message, "headers": [*message.get("headers", []), (b"connection", b"close")]}
+            await send(message)
+
+        try:
+            await self.application(scope, receive, spreading_send)
+        finally:
+            self.in_flight -= 1

@@ -299,6 +299,8 @@ HELPDESK_HEALTH_TOKEN = os.environ.get("HELPDESK_HEALTH_TOKEN", "")
 # a resync replays before it sends a fresh snapshot instead.
 HELPDESK_CONSOLE_HEARTBEAT_SECONDS = float(os.environ.get("HELPDESK_CONSOLE_HEARTBEAT_SECONDS", "5"))
 HELPDESK_CONSOLE_RESYNC_LIMIT = int(os.environ.get("HELPDESK_CONSOLE_RESYNC_LIMIT", "1000"))
+# How many server processes share the listening socket (scripts/serve sets it; one per core by default).
+HELPDESK_WEB_PROCESSES = int(os.environ.get("HELPDESK_WEB_PROCESSES") or 1)
 # The longest the channel layer may take to accept one live message (after the response, for a web request); a slower
 # one is dropped.
 HELPDESK_PUBLISH_TIMEOUT_SECONDS = float(os.environ.get("HELPDESK_PUBLISH_TIMEOUT_SECONDS", "0.3"))
