@@ -144,14 +144,17 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # checked before it is lent, so one PostgreSQL closed meanwhile is replaced, not handed out.
     _pool_max_size = int(os.environ.get("DATABASE_POOL_MAX_SIZE", "0"))
     if _pool_max_size > 0 and not DATABASES["default"].get("CONN_MAX_AGE"):
-        from psycopg_pool import ConnectionPool
+        from helpdesk.database import check_pooled_connection
 
         _options["pool"] = {
             "min_size": min(2, _pool_max_size),
             "max_size": _pool_max_size,
             "timeout": float(os.environ.get("DATABASE_CONNECT_TIMEOUT", "5")),
-            "check": ConnectionPool.check_connection,
+            "check": check_pooled_connection,
         }
+    # QuerySet.iterator() (which form choices and filters use) reads through a client-side cursor: a server-side one
+    # costs a DECLARE ... WITH HOLD, which PostgreSQL materialises, and more round trips, for lists of a few rows.
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
