@@ -88,10 +88,11 @@ def notification_channels(*, user: User, kind: str, priority: int) -> list[str]:
     address, and an SMS besides for an urgent ticket when they keep that option and have a mobile number."""
     preference = preference_get(user=user)
     chosen = preference.channels.get(kind, DEFAULT_CHANNEL)
-    mobile = user_mobile(user=user)
     channels: list[str] = []
     if chosen == EMAIL and user.email:
         channels.append(Notification.Channel.EMAIL)
-    if mobile and (chosen == SMS or (chosen == EMAIL and preference.sms_for_urgent and priority in URGENT_PRIORITIES)):
+    # The mobile number is read only when an SMS is wanted (most tickets are not urgent).
+    wants_sms = chosen == SMS or (chosen == EMAIL and preference.sms_for_urgent and priority in URGENT_PRIORITIES)
+    if wants_sms and user_mobile(user=user):
         channels.append(Notification.Channel.SMS)
     return channels

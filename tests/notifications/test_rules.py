@@ -9,7 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.core import mail
-from django.db import connections, transaction
+from django.db import connection, connections, transaction
+from django.test.utils import CaptureQueriesContext
 
 from escalation.models import ContactProfile
 from hotline.backends import LocmemBackend, PhoneSendError
@@ -276,3 +277,24 @@ def test_two_workers_at_once_send_each_notification_once(service, staff):
     subjects = sorted(message.subject for message in mail.outbox)
     assert len(subjects) == 12 == len(set(subjects))
     assert set(Notification.objects.values_list("state", flat=True)) == {"sent"}
+
+
+@pytest.mark.django_db
+def test_the_mobile_number_is_read_only_for_a_text_message(service, staff):
+    ContactProfile.objects.update_or_create(user=staff, defaults={"mobile": MOBILE})
+    with CaptureQueriesContext(connection) as routine:
+        open_ticket(service, staff, impact=Level.LOW, urgency=Level.LOW)
+    with CaptureQueriesContext(connection) as urgent:
+        open_ticket(service, staff, impact=Level.HIGH, urgency=Level.HIGH)
+    assert queued(kinds=["opened"]) == [
+        ("staff", "email", ["opened"]),
+        ("staff", "email", ["opened"]),
+        ("staff", "sms", ["opened"]),
+    ]
+
+    def profile_reads(captured) -> int:
+        return sum('FROM "escalation_contactprofile"' in query["sql"] for query in captured.captured_queries)
+
+    # A routine ticket is told by e-mail only: nobody's mobile number is asked for.
+    assert profile_reads(routine) == 0
+    assert profile_reads(urgent) >= 1
