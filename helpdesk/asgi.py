@@ -26,6 +26,7 @@ from helpdesk.realtime import PublishAfterResponse  # noqa: E402
 from helpdesk.routing import websocket_urlpatterns  # noqa: E402
 
 django_asgi_app = OneHopASGIHandler()
+http_application: PublishAfterResponse | SpreadConnections
 http_application = PublishAfterResponse(BodySizeLimit(RequestThreads(django_asgi_app)))
 if settings.HELPDESK_WEB_PROCESSES > 1:
     http_application = SpreadConnections(http_application)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
-from typing import Any
+from typing import Any, cast
 from urllib.parse import ParseResult
 
 from asgiref.sync import ThreadSensitiveContext, sync_to_async
@@ -186,8 +186,9 @@ class OneHopASGIHandler(ASGIHandler):
         set_script_prefix(get_script_prefix(scope))
         signals.request_started.send(sender=self.__class__, scope=scope)
         request, error_response = self.create_request(scope, body_file)
-        response = error_response if request is None else self.get_response(request)
-        response._handler_class = self.__class__
+        # create_request gives either a request or the response refusing it.
+        response = cast(HttpResponseBase, error_response) if request is None else self.get_response(request)
+        response._handler_class = self.__class__  # type: ignore[attr-defined]  # as Django's handler sets it
         if isinstance(response, FileResponse):
             response.block_size = self.chunk_size
         if not response.streaming:
