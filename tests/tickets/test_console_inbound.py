@@ -30,7 +30,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("
 def live_heartbeats() -> list[asyncio.Task]:
     return [
         task for task in asyncio.all_tasks()
-        if not task.done() and task.get_coro().__qualname__ == "ConsoleConsumer._beat"  # type: ignore[union-attr]
+        if not task.done() and task.get_coro().__qualname__ == "_ProcessBeat.run"  # type: ignore[union-attr]
     ]
 
 

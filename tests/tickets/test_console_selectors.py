@@ -6,10 +6,13 @@ import datetime as dt
 import json
 
 import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tests.factories import AgencyFactory, ServiceFactory, TeamFactory, staff_of, technician_of
-from tickets.console import presence
+from tickets.console import consumers, presence
 from tickets.console.queue import console_snapshot, queue_rows
 from tickets.console.selectors import console_access_lost, console_me, console_missed, console_resync
 from tickets.models import ConsolePresence, Ticket, TicketEvent
@@ -130,10 +133,16 @@ def test_resync_and_missed_events_replay_the_event_log(technician, make_ticket):
     assert [message["cursor"] for message in resync["events"]] == ids
     assert resync["events"][1]["event"]["public"] is False
 
-    missed = [json.loads(text) for text in console_missed(after=start, upto=ids[-1], delivered={ids[0], ids[2]}, me=me)]
-    assert [message["cursor"] for message in missed] == [ids[1]]
-    assert missed[0]["type"] == "event"
-    assert console_missed(after=start, upto=ids[-1], delivered=set(ids), me=me) == []
+    windows = [
+        (start, ids[-1], frozenset({ids[0], ids[2]}), me),
+        (start, ids[-1], frozenset(ids), me),
+        (ids[0], ids[1], frozenset(), me),
+        (ids[-1], ids[-1], frozenset(), me),
+    ]
+    missed = [[json.loads(text) for text in texts] for texts in console_missed(windows=windows)]
+    assert [[message["cursor"] for message in texts] for texts in missed] == [[ids[1]], [], [ids[1]], []]
+    assert missed[0][0]["type"] == "event"
+    assert missed[0][0] == missed[2][0]
 
 
 def test_presence_ignores_rows_of_dead_processes_and_sweeps_them(technician, other_technician, settings):
@@ -166,19 +175,56 @@ def test_presence_groups_sockets_by_user(technician, other_technician):
     assert viewers == {technician.pk: False, other_technician.pk: False}
 
 
-@pytest.mark.django_db
-def test_a_heartbeat_checks_the_session_and_the_rights_in_one_query(
-    client, settings, technician, team, django_assert_num_queries
+def test_a_heartbeat_checks_the_sessions_and_the_rights_of_all_sockets_in_one_query(
+    client, settings, technician, other_technician, team, django_assert_num_queries
 ):
-    """Every console asks at each heartbeat; with the session in the cache, that is one query."""
+    """Every console asks at each heartbeat; with the sessions in the cache, that is one query for all of them."""
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     settings.SESSION_ENGINE = "django.contrib.sessions.backends.cache"
     client.force_login(technician)
     session_key = client.session.session_key
+    other = Client()
+    other.force_login(other_technician)
+    other_key = other.session.session_key
+    sockets = [(technician.pk, session_key), (other_technician.pk, other_key), (technician.pk, "no-such-session")]
     with django_assert_num_queries(1):
-        assert console_access_lost(user_id=technician.pk, session_key=session_key) is None
+        assert console_access_lost(sockets=sockets) == [None, None, "session"]
     team.members.remove(technician)
-    assert console_access_lost(user_id=technician.pk, session_key=session_key) == "rights"
+    assert console_access_lost(sockets=sockets[:2]) == ["rights", None]
     technician.set_password("a-new-password-2026")
     technician.save()
-    assert console_access_lost(user_id=technician.pk, session_key=session_key) == "session"
+    assert console_access_lost(sockets=sockets[:2]) == ["session", None]
+
+
+def test_one_heartbeat_of_many_sockets_asks_what_one_socket_asks(client, settings, technician, make_ticket):
+    """A process's consoles beat together: thirty sockets cost the queries of one, each still gets what it missed,
+    and a socket whose session ended is told to close and its presence is not refreshed."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+    settings.HELPDESK_CONSOLE_HEARTBEAT_SECONDS = 3600
+    client.force_login(technician)
+    session_key = client.session.session_key
+    me = console_me(user=technician)
+    start = console_snapshot(me=me).cursor
+    make_ticket(subject="One")
+    make_ticket(subject="Two")
+    ids = list(TicketEvent.objects.filter(pk__gt=start).order_by("pk").values_list("pk", flat=True))
+    earlier = timezone.now() - dt.timedelta(seconds=1)
+
+    def beat(n: int, key: str = session_key) -> consumers._Beat:
+        presence.presence_join(channel_name=f"socket-{n}", user=technician, now=earlier)
+        delivered = frozenset(ids[:1] if n % 2 else ids)
+        return consumers._Beat(f"socket-{n}", technician, key, me, start, ids[-1], delivered)
+
+    beats = [beat(n) for n in range(30)] + [beat(30, key="no-such-session")]
+    consumers._heartbeats(beats[:1])  # this process's sweep of dead processes' rows, once a period
+    with CaptureQueriesContext(connection) as one:
+        consumers._heartbeats(beats[1:2])
+    with CaptureQueriesContext(connection) as all_of_them:
+        cursor, outcomes, _presence_changed = consumers._heartbeats(beats)
+    assert len(all_of_them) == len(one) <= 5
+    assert cursor == ids[-1]
+    assert [[json.loads(text)["cursor"] for text in outcome] for outcome in outcomes[:4]] == [[], ids[1:], [], ids[1:]]
+    assert outcomes[30] == "session"
+    seen = dict(ConsolePresence.objects.values_list("channel_name", "last_seen"))
+    assert min(seen[f"socket-{n}"] for n in range(30)) > earlier == seen["socket-30"]

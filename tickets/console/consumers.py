@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import weakref
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from channels.consumer import get_handler_name
@@ -65,31 +67,96 @@ _last_event = _LastEncoded()
 _last_presence = _LastEncoded()
 
 
-def _heartbeat(
-    *,
-    channel_name: str,
-    user: Any,
-    session_key: str,
-    me: dict[str, Any],
-    checked: int,
-    previous: int,
-    delivered: set[int],
-) -> tuple[int, list[str], bool] | str:
-    """Refresh this socket's presence, read the newest cursor, and find what the socket missed up to the previous
-    heartbeat's cursor; instead, why the socket must close when its session or its user's rights are gone."""
-    lost = console_access_lost(user_id=user.pk, session_key=session_key)
-    if lost is not None:
-        return lost
-    presence_changed = presence.presence_touch(channel_name=channel_name, user=user)
-    missed = console_missed(after=checked, upto=previous, delivered=delivered, me=me)
-    return event_cursor_latest(), missed, presence_changed
+@dataclass(frozen=True)
+class _Beat:
+    """What a heartbeat needs of one socket, read on the event loop before the trip to the database."""
+
+    channel_name: str
+    user: Any
+    session_key: str
+    me: dict[str, Any]
+    checked: int
+    previous: int
+    delivered: frozenset[int]
+
+
+def _heartbeats(beats: list[_Beat]) -> tuple[int, list[list[str] | str], bool]:
+    """One heartbeat of sockets: refresh their presence, and for each socket find what it missed up to the previous
+    heartbeat's cursor, or instead why it must close when its session or its user's rights are gone; then read the
+    newest cursor. Also whether what the presence shows changed. A few queries however many sockets beat."""
+    lost = console_access_lost(sockets=[(beat.user.pk, beat.session_key) for beat in beats])
+    staying = [beat for beat, why in zip(beats, lost, strict=True) if why is None]
+    presence_changed = presence.presence_touch(sockets={beat.channel_name: beat.user for beat in staying})
+    missed = iter(console_missed(windows=[(beat.checked, beat.previous, beat.delivered, beat.me) for beat in staying]))
+    outcomes: list[list[str] | str] = [why if why is not None else next(missed) for why in lost]
+    return event_cursor_latest(), outcomes, presence_changed
+
+
+class _ProcessBeat:
+    """The console sockets of one event loop (one daphne process), which beat together: one trip to the database a
+    period for all of them. Beating one by one, a socket cost a thread hop and four queries a period, and a thousand
+    idle consoles on two processes took more than half of each process's core."""
+
+    def __init__(self) -> None:
+        self.sockets: set[ConsoleConsumer] = set()
+        self.task: asyncio.Task | None = None
+        # The trip under way, if any; a socket that leaves waits for it, which may write the socket's presence row.
+        self.trip: asyncio.Future | None = None
+
+    async def run(self) -> None:
+        while True:
+            await asyncio.sleep(settings.HELPDESK_CONSOLE_HEARTBEAT_SECONDS)
+            sockets = list(self.sockets)
+            self.trip = asyncio.ensure_future(
+                database_sync_to_async(_heartbeats)([socket.beat_state() for socket in sockets])
+            )
+            try:
+                cursor, outcomes, presence_changed = await asyncio.shield(self.trip)
+            except Exception:
+                # A database hiccup skips one heartbeat; the next one tries again.
+                logger.warning("Console heartbeat failed", exc_info=True)
+                continue
+            finally:
+                self.trip = None
+            if presence_changed:
+                presence.presence_announce()
+            text = dumps({"type": "heartbeat", "cursor": cursor, "server_time": timezone.now().isoformat()})
+            for socket, outcome in zip(sockets, outcomes, strict=True):
+                try:
+                    await socket.beat_done(cursor=cursor, outcome=outcome, text=text)
+                except Exception:
+                    logger.warning("Console heartbeat failed for one socket", exc_info=True)
+
+
+_process_beats: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _ProcessBeat] = weakref.WeakKeyDictionary()
+
+
+def _beat_join(socket: ConsoleConsumer) -> None:
+    loop = asyncio.get_running_loop()
+    beat = _process_beats.setdefault(loop, _ProcessBeat())
+    beat.sockets.add(socket)
+    if beat.task is None or beat.task.done():
+        beat.task = loop.create_task(beat.run())
+
+
+async def _beat_leave(socket: ConsoleConsumer) -> None:
+    beat = _process_beats.get(asyncio.get_running_loop())
+    if beat is None or socket not in beat.sockets:
+        return
+    beat.sockets.discard(socket)
+    if beat.trip is not None:
+        with contextlib.suppress(Exception):
+            await asyncio.shield(beat.trip)
+    if not beat.sockets and beat.task is not None:
+        beat.task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await beat.task
 
 
 class ConsoleConsumer(AsyncJsonWebsocketConsumer):
     me: dict[str, Any] | None = None
     session_key = ""
     session_group = ""
-    heartbeat_task: asyncio.Task | None = None
     joined = False
     left = False
 
@@ -138,7 +205,7 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
             await self.send(text_data=text)
         await database_sync_to_async(presence.presence_join)(channel_name=self.channel_name, user=user)
         presence.presence_announce()
-        self.heartbeat_task = asyncio.ensure_future(self._beat())
+        _beat_join(self)
 
     async def disconnect(self, code: int) -> None:
         await self._leave()
@@ -147,10 +214,7 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
         if self.left:
             return
         self.left = True
-        if self.heartbeat_task is not None:
-            self.heartbeat_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.heartbeat_task
+        await _beat_leave(self)
         if not self.joined:
             return
         try:
@@ -168,36 +232,30 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
         if left:
             presence.presence_announce()
 
-    async def _beat(self) -> None:
-        period = settings.HELPDESK_CONSOLE_HEARTBEAT_SECONDS
-        while True:
-            await asyncio.sleep(period)
-            try:
-                beat = await database_sync_to_async(_heartbeat)(
-                    channel_name=self.channel_name,
-                    user=self.user,
-                    session_key=self.session_key,
-                    me=self.me,
-                    checked=self.checked,
-                    previous=self.previous,
-                    delivered=set(self.delivered),
-                )
-            except Exception:
-                # A database hiccup skips one heartbeat; the next one tries again.
-                logger.warning("Console heartbeat failed", exc_info=True)
-                continue
-            if isinstance(beat, str):
-                await self.close(code=CLOSE_UNAUTHENTICATED if beat == "session" else CLOSE_FORBIDDEN)
-                return
-            cursor, missed, presence_changed = beat
-            if presence_changed:
-                presence.presence_announce()
-            for message in missed:
-                await self.send(text_data=message)
-            self.checked = max(self.checked, self.previous)
-            self.delivered = {event_id for event_id in self.delivered if event_id > self.checked}
-            self.previous = max(self.previous, cursor)
-            await self.send_json({"type": "heartbeat", "cursor": cursor, "server_time": timezone.now().isoformat()})
+    def beat_state(self) -> _Beat:
+        return _Beat(
+            channel_name=self.channel_name,
+            user=self.user,
+            session_key=self.session_key,
+            me=self.me or {},
+            checked=self.checked,
+            previous=self.previous,
+            delivered=frozenset(self.delivered),
+        )
+
+    async def beat_done(self, *, cursor: int, outcome: list[str] | str, text: str) -> None:
+        """Close the socket as `outcome` says, or send what it missed and the heartbeat's `text`."""
+        if self.left:
+            return
+        if isinstance(outcome, str):
+            await self.close(code=CLOSE_UNAUTHENTICATED if outcome == "session" else CLOSE_FORBIDDEN)
+            return
+        for message in outcome:
+            await self.send(text_data=message)
+        self.checked = max(self.checked, self.previous)
+        self.delivered = {event_id for event_id in self.delivered if event_id > self.checked}
+        self.previous = max(self.previous, cursor)
+        await self.send(text_data=text)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if not await self._within_budget(1):

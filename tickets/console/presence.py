@@ -155,13 +155,23 @@ def presence_set(
     return changed
 
 
-def presence_touch(*, channel_name: str, user: User, now: dt.datetime | None = None) -> bool:
-    """The heartbeat of one socket; True if what others see changed. A row swept while this process stalled is
-    written again; at most once a heartbeat period per process, the stale rows of dead processes are deleted."""
+def presence_touch(*, sockets: dict[str, User], now: dt.datetime | None = None) -> bool:
+    """The heartbeat of a process's sockets, given as {channel name: user}, in one update for all of them; True if
+    what others see changed. A row swept while this process stalled is written again; at most once a heartbeat
+    period per process, the stale rows of dead processes are deleted."""
     now = now or timezone.now()
     changed = False
-    if not ConsolePresence.objects.filter(channel_name=channel_name).update(last_seen=now):
-        ConsolePresence.objects.create(channel_name=channel_name, user=user, last_seen=now)
+    rows = ConsolePresence.objects.filter(channel_name__in=list(sockets))
+    if rows.update(last_seen=now) < len(sockets):
+        kept = set(rows.values_list("channel_name", flat=True))
+        ConsolePresence.objects.bulk_create(
+            [
+                ConsolePresence(channel_name=channel_name, user=user, last_seen=now)
+                for channel_name, user in sockets.items()
+                if channel_name not in kept
+            ],
+            ignore_conflicts=True,
+        )
         changed = True
     if presence_sweep_due(now=now) and presence_sweep(now=now):
         changed = True

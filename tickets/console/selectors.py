@@ -80,22 +80,30 @@ def _session_hash_verified(session_hash: str | None, user: User) -> bool:
     return any(constant_time_compare(session_hash, candidate) for candidate in hashes)
 
 
-def console_access_lost(*, user_id: int, session_key: str) -> str | None:
-    """Why a console socket may no longer stay open: "session" when its login session has ended (logged out, expired,
-    or its user's password changed since), "rights" when its user is no longer an active technician; None while it
-    may."""
+def console_access_lost(*, sockets: list[tuple[int, str]]) -> list[str | None]:
+    """For each console socket, given as (user id, session key), why it may no longer stay open: "session" when its
+    login session has ended (logged out, expired, or its user's password changed since), "rights" when its user is
+    no longer an active technician; None while it may. Every console asks at each heartbeat, so the users and their
+    rights come in one query for all the sockets, and each session is one read of the session engine."""
     # Loaded through the configured session engine: an ended, expired or foreign session has no user id in it.
-    session = import_module(settings.SESSION_ENGINE).SessionStore(session_key=session_key or None).load()
-    if session.get(SESSION_KEY) != str(user_id):
-        return "session"
-    # One query for both questions: every console asks them at each heartbeat.
-    users = User.objects.filter(pk=user_id).only("password", "is_active").annotate(team_member=on_a_team())
-    user = next(iter(users), None)
-    if user is None or not _session_hash_verified(session.get(HASH_SESSION_KEY), user):
-        return "session"
-    if not (user.is_active and user.team_member):
-        return "rights"
-    return None
+    engine = import_module(settings.SESSION_ENGINE)
+    sessions = [engine.SessionStore(session_key=session_key or None).load() for _user_id, session_key in sockets]
+    users = User.objects.filter(pk__in={user_id for user_id, _key in sockets}).only("password", "is_active")
+    by_id = {user.pk: user for user in users.annotate(team_member=on_a_team())}
+    answers: list[str | None] = []
+    for (user_id, _key), session in zip(sockets, sessions, strict=True):
+        user = by_id.get(user_id)
+        if (
+            session.get(SESSION_KEY) != str(user_id)
+            or user is None
+            or not _session_hash_verified(session.get(HASH_SESSION_KEY), user)
+        ):
+            answers.append("session")
+        elif not (user.is_active and user.team_member):
+            answers.append("rights")
+        else:
+            answers.append(None)
+    return answers
 
 
 def console_ticket_get(*, number: int) -> Ticket | None:
@@ -208,21 +216,28 @@ def agency_member_list(*, agency_id: int) -> list[dict[str, Any]]:
     return [{**(user_ref(member.user) or {}), "phone": member.phone} for member in memberships]
 
 
-def console_missed(*, after: int, upto: int, delivered: set[int], me: dict[str, Any]) -> list[str]:
-    """The events in (after, upto] that a socket did not receive live (the channel layer is best effort), as the
-    messages (JSON texts) to send it now; a snapshot instead when more went missing than a resync replays. The caller
-    passes a window at least one heartbeat old, so messages still in flight are not mistaken for lost ones."""
-    if upto <= after:
-        return []
-    event_ids = TicketEvent.objects.filter(pk__gt=after, pk__lte=upto).values_list("pk", flat=True)
-    missing = sorted(set(event_ids) - delivered)
-    if not missing:
-        return []
-    if len(missing) > settings.HELPDESK_CONSOLE_RESYNC_LIMIT:
-        return console_snapshot(me=me, reason="resync").texts
-    events = (
-        TicketEvent.objects.filter(pk__in=missing)
-        .select_related(*EVENT_MESSAGE_RELATED)
-        .order_by("pk")
-    )
-    return [dumps({"type": "event", **event_message(event)}) for event in events]
+def console_missed(*, windows: list[tuple[int, int, frozenset[int], dict[str, Any]]]) -> list[list[str]]:
+    """For each socket, given as (after, upto, delivered, me), the events in (after, upto] that it did not receive
+    live (the channel layer is best effort), as the messages (JSON texts) to send it now; a snapshot instead when
+    more went missing than a resync replays. The caller passes windows at least one heartbeat old, so messages still
+    in flight are not mistaken for lost ones. The event ids of all the windows are read in one query, and the events
+    missed by any socket in one more, each encoded once."""
+    open_windows = [(after, upto) for after, upto, _delivered, _me in windows if upto > after]
+    if not open_windows:
+        return [[] for _window in windows]
+    low, high = min(after for after, _upto in open_windows), max(upto for _after, upto in open_windows)
+    event_ids = list(TicketEvent.objects.filter(pk__gt=low, pk__lte=high).values_list("pk", flat=True))
+    missing = [
+        sorted(pk for pk in event_ids if after < pk <= upto and pk not in delivered)
+        for after, upto, delivered, _me in windows
+    ]
+    limit = settings.HELPDESK_CONSOLE_RESYNC_LIMIT
+    replayed = {pk for socket_missing in missing if len(socket_missing) <= limit for pk in socket_missing}
+    events = TicketEvent.objects.filter(pk__in=replayed).select_related(*EVENT_MESSAGE_RELATED)
+    texts = {event.pk: dumps({"type": "event", **event_message(event)}) for event in events.order_by()}
+    return [
+        console_snapshot(me=me, reason="resync").texts
+        if len(socket_missing) > limit
+        else [texts[pk] for pk in socket_missing]
+        for socket_missing, (_after, _upto, _delivered, me) in zip(missing, windows, strict=True)
+    ]
