@@ -11,8 +11,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
 # Django must be set up before anything imports models.
 django.setup(set_prefix=False)
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.auth import AuthMiddleware  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.sessions import CookieMiddleware  # noqa: E402
 from django.conf import settings  # noqa: E402
 
 from helpdesk.middleware import (  # noqa: E402
@@ -20,6 +21,7 @@ from helpdesk.middleware import (  # noqa: E402
     OneHopASGIHandler,
     PublicOriginValidator,
     RequestThreads,
+    SocketSession,
     SpreadConnections,
 )
 from helpdesk.realtime import PublishAfterResponse  # noqa: E402
@@ -34,6 +36,9 @@ if settings.HELPDESK_WEB_PROCESSES > 1:
 application = ProtocolTypeRouter(
     {
         "http": http_application,
-        "websocket": PublicOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        # Channels' AuthMiddlewareStack, with a session middleware that does not wrap what the sockets send.
+        "websocket": PublicOriginValidator(
+            CookieMiddleware(SocketSession(AuthMiddleware(URLRouter(websocket_urlpatterns))))
+        ),
     }
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
+from importlib import import_module
 from typing import Any, cast
 from urllib.parse import ParseResult
 
@@ -76,6 +77,22 @@ async def _refuse(send: Callable[[dict[str, Any]], Awaitable[None]]) -> None:
     headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": 413, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+class SocketSession:
+    """Channels' session middleware for the sockets, which read the login session and never write it (the console
+    touches it by key, tickets.console.consumers): the session is put in the scope as Channels' does, but the socket's
+    messages are not wrapped. Channels' wrapper saves a changed session only on an HTTP response start, which a socket
+    never sends, and asked whether the session had changed at every message: a twentieth of the work of sending a
+    ticket's event to a thousand consoles."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
+        store = import_module(settings.SESSION_ENGINE).SessionStore
+        session = store(scope["cookies"].get(settings.SESSION_COOKIE_NAME))
+        return await self.inner({**scope, "session": session}, receive, send)
 
 
 class BodySizeLimit:

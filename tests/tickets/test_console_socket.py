@@ -10,6 +10,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
+from django.contrib.sessions.backends.base import SessionBase
 from django.test import Client
 
 from helpdesk.asgi import application
@@ -451,4 +452,16 @@ async def test_a_finished_ticket_is_frozen_for_the_socket(technician, other_tech
             assert result["ticket"]["assignee"]["id"] == technician.pk
             assert result["ticket"]["priority"] == ticket.priority
     assert await sync_to_async(TicketEvent.objects.count)() == events_before
+    await communicator.disconnect()
+
+
+async def test_what_a_socket_is_sent_does_not_consult_its_session(technician, make_ticket, monkeypatch):
+    """A socket reads its login session when it connects and never writes it: the events sent to a thousand consoles
+    must not each ask whether the session changed (Channels' session middleware did, at every message)."""
+    communicator, _snapshot = await technician_socket(technician)
+    consulted: list[str] = []
+    monkeypatch.setattr(SessionBase, "is_empty", lambda session: consulted.append("is_empty") or False)
+    ticket = await sync_to_async(make_ticket)()
+    await receive(communicator, "event", where=lambda m: m["ticket"]["number"] == ticket.number)
+    assert consulted == []
     await communicator.disconnect()
