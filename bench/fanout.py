@@ -26,6 +26,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# This directory is on the path when the script runs.
+from pages import cpu_seconds  # noqa: E402
+
 BENCH_ENV = {
     "DJANGO_SETTINGS_MODULE": "helpdesk.settings",
     "DATABASE_URL": os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/helpdesk_bench_fanout"),
@@ -257,7 +260,9 @@ class Console:
                 self.received.setdefault(data["ticket"]["number"], arrived)
 
 
-async def fanout(*, keys: list[str], ports: list[int], tickets: int, rate: float, service_id: int) -> dict:
+async def fanout(
+    *, keys: list[str], ports: list[int], servers: list[int], tickets: int, rate: float, service_id: int
+) -> dict:
     import aiohttp
 
     connector = aiohttp.TCPConnector(limit=0)
@@ -278,6 +283,8 @@ async def fanout(*, keys: list[str], ports: list[int], tickets: int, rate: float
         listeners = [asyncio.ensure_future(console.listen()) for console in consoles]
         await asyncio.sleep(2)
 
+        # The CPU the daphne processes and this client spend from the first ticket to the last arrival.
+        cpu_started = cpu_seconds(servers), time.process_time()
         opener = await asyncio.create_subprocess_exec(
             sys.executable,
             __file__,
@@ -302,6 +309,7 @@ async def fanout(*, keys: list[str], ports: list[int], tickets: int, rate: float
             len(console.arrivals) < len(commits) for console in consoles
         ):
             await asyncio.sleep(0.2)
+        server_cpu, client_cpu = cpu_seconds(servers) - cpu_started[0], time.process_time() - cpu_started[1]
         for listener in listeners:
             listener.cancel()
         await asyncio.gather(*(console.ws.close() for console in consoles), return_exceptions=True)
@@ -339,6 +347,9 @@ async def fanout(*, keys: list[str], ports: list[int], tickets: int, rate: float
         "p50_ms": round(percentile(latencies, 0.50), 1) if latencies else None,
         "p99_ms": round(percentile(latencies, 0.99), 1) if latencies else None,
         "max_ms": round(max(latencies), 1) if latencies else None,
+        # With the heartbeats and presence of the time the run took, not only the frames.
+        "server_cpu_per_frame_us": round(server_cpu / max(1, len(latencies)) * 1e6, 1),
+        "client_cpu_per_frame_us": round(client_cpu / max(1, len(latencies)) * 1e6, 1),
     }
 
 
@@ -403,7 +414,14 @@ def main() -> None:
     servers = daphne_start(ports)
     try:
         result = asyncio.run(
-            fanout(keys=keys, ports=ports, tickets=args.tickets, rate=args.rate, service_id=service_id)
+            fanout(
+                keys=keys,
+                ports=ports,
+                servers=[server.pid for server in servers],
+                tickets=args.tickets,
+                rate=args.rate,
+                service_id=service_id,
+            )
         )
         print(json.dumps({"fanout": result}), flush=True)
         if args.queue:
