@@ -16,9 +16,12 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.layers import channel_layers
 from channels.testing import WebsocketCommunicator
+from django.db import OperationalError
 
 from tests.factories import ServiceFactory, TeamFactory, technician_of
+from tests.tickets.test_console_inbound import live_heartbeats
 from tests.tickets.test_console_socket import ConsoleView, database_queue, receive, technician_socket
+from tickets.console import consumers
 from tickets.console import publish as console_publish
 from tickets.models import Ticket
 from tickets.services import ticket_claim
@@ -213,3 +216,31 @@ async def test_server_resends_an_event_the_socket_never_received(technician, mak
     assert repaired["ticket"]["subject"] == "Lost in transit"
     assert repaired["event"]["kind"] == "opened"
     await communicator.disconnect()
+
+
+@pytest.mark.usefixtures("require_redis_layer")
+async def test_the_sockets_of_a_process_beat_together_and_a_failed_beat_is_only_skipped(
+    technician, other_technician, monkeypatch, settings, caplog
+):
+    settings.HELPDESK_CONSOLE_HEARTBEAT_SECONDS = 0.1
+    real = consumers._heartbeats
+    failed: list[int] = []
+
+    def flaky(beats):
+        if not failed:
+            failed.append(len(beats))
+            raise OperationalError("the database went away for a moment")
+        return real(beats)
+
+    monkeypatch.setattr(consumers, "_heartbeats", flaky)
+    with caplog.at_level(logging.WARNING, logger="tickets.console.consumers"):
+        first, _ = await technician_socket(technician)
+        second, _ = await technician_socket(other_technician)
+        assert len(live_heartbeats()) == 1
+        beats = [await receive(first, "heartbeat"), await receive(second, "heartbeat")]
+    assert failed and "Console heartbeat failed" in caplog.text
+    assert beats[0]["cursor"] == beats[1]["cursor"]
+    await first.disconnect()
+    assert len(live_heartbeats()) == 1
+    await second.disconnect()
+    assert live_heartbeats() == []
