@@ -141,10 +141,9 @@ class _ProcessBeat:
         while True:
             await asyncio.sleep(settings.HELPDESK_CONSOLE_HEARTBEAT_SECONDS)
             sockets = list(self.sockets)
-            self.trip = asyncio.ensure_future(
-                database_sync_to_async(_heartbeats)([socket.beat_state() for socket in sockets])
-            )
             try:
+                beats = [socket.beat_state() for socket in sockets]
+                self.trip = asyncio.ensure_future(database_sync_to_async(_heartbeats)(beats))
                 cursor, outcomes, presence_changed = await asyncio.shield(self.trip)
             except Exception:
                 # A database hiccup skips one heartbeat; the next one tries again.
