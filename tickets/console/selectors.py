@@ -3,7 +3,6 @@ the page's configuration. Every shape here follows the console contract (rows ar
 
 from __future__ import annotations
 
-from importlib import import_module
 from typing import Any
 
 from django.conf import settings
@@ -13,6 +12,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare
 
+from security.sessions import sessions_load
 from tickets.console.queue import console_snapshot, dumps
 from tickets.lifecycle import PRIORITY_MATRIX, TECHNICIAN, TRANSITIONS
 from tickets.models import Agency, AgencyMembership, Attachment, Comment, SavedReply, Team, Ticket, TicketEvent
@@ -84,10 +84,9 @@ def console_access_lost(*, sockets: list[tuple[int, str]]) -> list[str | None]:
     """For each console socket, given as (user id, session key), why it may no longer stay open: "session" when its
     login session has ended (logged out, expired, or its user's password changed since), "rights" when its user is
     no longer an active technician; None while it may. Every console asks at each heartbeat, so the users and their
-    rights come in one query for all the sockets, and each session is one read of the session engine."""
+    rights come in one query for all the sockets, and the sessions in one read of the cache (security.sessions)."""
     # Loaded through the configured session engine: an ended, expired or foreign session has no user id in it.
-    engine = import_module(settings.SESSION_ENGINE)
-    sessions = [engine.SessionStore(session_key=session_key or None).load() for _user_id, session_key in sockets]
+    sessions = sessions_load(session_keys=[session_key for _user_id, session_key in sockets])
     users = User.objects.filter(pk__in={user_id for user_id, _key in sockets}).only("password", "is_active")
     by_id = {user.pk: user for user in users.annotate(team_member=on_a_team())}
     answers: list[str | None] = []
