@@ -7,8 +7,10 @@ from importlib import import_module
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import SESSION_KEY
+from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.auth.models import User
 from django.contrib.sessions.backends.base import SessionBase, UpdateError
+from django.utils.crypto import constant_time_compare
 
 REFRESHED_KEY = "_helpdesk_refreshed"
 # Saving the session on every request would cost a write each; once a minute is precise enough for hours.
@@ -45,3 +47,25 @@ def sessions_load(*, session_keys: list[str]) -> list[dict[str, Any]]:
     if load_many is not None:
         return load_many(session_keys)
     return [store(session_key=session_key or None).load() for session_key in session_keys]
+
+
+def _session_hash_verified(session_hash: str | None, user: User) -> bool:
+    """Whether a session was opened with the user's current password, checked as django.contrib.auth.get_user
+    does (a hash made with a fallback secret key counts)."""
+    if not session_hash:
+        return False
+    hashes = [user.get_session_auth_hash(), *user.get_session_auth_fallback_hash()]
+    return any(constant_time_compare(session_hash, candidate) for candidate in hashes)
+
+
+def sessions_signed_in(*, sockets: list[tuple[User | None, str]]) -> list[bool]:
+    """For each socket, given as (its user, read with their password, or None if deleted; its session key), whether
+    its session is still that user's login, opened with their current password: not logged out, expired, or from
+    before a password change. The sessions are read together (`sessions_load`)."""
+    sessions = sessions_load(session_keys=[session_key for _user, session_key in sockets])
+    return [
+        user is not None
+        and session.get(SESSION_KEY) == str(user.pk)
+        and _session_hash_verified(session.get(HASH_SESSION_KEY), user)
+        for (user, _key), session in zip(sockets, sessions, strict=True)
+    ]

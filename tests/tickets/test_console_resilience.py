@@ -19,7 +19,7 @@ from channels.testing import WebsocketCommunicator
 from django.db import OperationalError
 
 from tests.factories import ServiceFactory, TeamFactory, technician_of
-from tests.tickets.test_console_inbound import live_heartbeats
+from tests.tickets.test_console_inbound import heartbeat_tasks
 from tests.tickets.test_console_socket import ConsoleView, database_queue, receive, technician_socket
 from tickets.console import consumers
 from tickets.console import publish as console_publish
@@ -232,15 +232,15 @@ async def test_the_sockets_of_a_process_beat_together_and_a_failed_beat_is_only_
             raise OperationalError("the database went away for a moment")
         return real(beats)
 
-    monkeypatch.setattr(consumers, "_heartbeats", flaky)
-    with caplog.at_level(logging.WARNING, logger="tickets.console.consumers"):
+    monkeypatch.setattr(consumers._heartbeat, "trip", flaky)
+    with caplog.at_level(logging.WARNING, logger="helpdesk.heartbeat"):
         first, _ = await technician_socket(technician)
         second, _ = await technician_socket(other_technician)
-        assert len(live_heartbeats()) == 1
+        assert len(heartbeat_tasks()) == 1
         beats = [await receive(first, "heartbeat"), await receive(second, "heartbeat")]
     assert failed and "Console heartbeat failed" in caplog.text
     assert beats[0]["cursor"] == beats[1]["cursor"]
     await first.disconnect()
-    assert len(live_heartbeats()) == 1
+    assert len(heartbeat_tasks()) == 1
     await second.disconnect()
-    assert live_heartbeats() == []
+    assert heartbeat_tasks() == []

@@ -221,9 +221,9 @@ def test_one_heartbeat_of_many_sockets_asks_what_one_socket_asks(client, setting
     with CaptureQueriesContext(connection) as one:
         consumers._heartbeats(beats[1:2])
     with CaptureQueriesContext(connection) as all_of_them:
-        cursor, outcomes, _presence_changed = consumers._heartbeats(beats)
+        shared, outcomes = consumers._heartbeats(beats)
     assert len(all_of_them) == len(one) <= 5
-    assert cursor == ids[-1]
+    assert shared.cursor == json.loads(shared.text)["cursor"] == ids[-1]
     assert [[json.loads(text)["cursor"] for text in outcome] for outcome in outcomes[:4]] == [[], ids[1:], [], ids[1:]]
     assert outcomes[30] == "session"
     seen = dict(ConsolePresence.objects.values_list("channel_name", "last_seen"))

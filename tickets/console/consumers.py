@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import functools
 import logging
-import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, cast
@@ -22,13 +21,20 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from helpdesk.heartbeat import ProcessHeartbeat
 from security.sessions import session_touch_by_key
 from tickets.console import presence
 from tickets.console.actions import bigint_or_none, console_action
 from tickets.console.inbound import RESYNC_COST, MessageBudget, Verdict, message_decode
 from tickets.console.publish import CONSOLE_GROUP, console_session_group, console_user_group
 from tickets.console.queue import console_snapshot, dumps
-from tickets.console.selectors import console_access_lost, console_me, console_missed, console_resync
+from tickets.console.selectors import (
+    console_access_lost,
+    console_me,
+    console_missed,
+    console_resync,
+    heartbeat_seconds,
+)
 from tickets.selectors import event_cursor_latest
 
 logger = logging.getLogger(__name__)
@@ -114,76 +120,38 @@ class _Beat:
     delivered: frozenset[int]
 
 
-def _heartbeats(beats: list[_Beat]) -> tuple[int, list[list[str] | str], bool]:
+@dataclass(frozen=True)
+class _Shared:
+    """What one heartbeat found for all the sockets: the newest cursor, the heartbeat message, and whether what the
+    presence shows changed."""
+
+    cursor: int
+    text: str
+    presence_changed: bool
+
+
+def _heartbeats(beats: list[_Beat]) -> tuple[_Shared, list[list[str] | str]]:
     """One heartbeat of sockets: refresh their presence, and for each socket find what it missed up to the previous
     heartbeat's cursor, or instead why it must close when its session or its user's rights are gone; then read the
-    newest cursor. Also whether what the presence shows changed. A few queries however many sockets beat."""
+    newest cursor. A few queries however many sockets beat."""
     lost = console_access_lost(sockets=[(beat.user.pk, beat.session_key) for beat in beats])
     staying = [beat for beat, why in zip(beats, lost, strict=True) if why is None]
     presence_changed = presence.presence_touch(sockets={beat.channel_name: beat.user for beat in staying})
     missed = iter(console_missed(windows=[(beat.checked, beat.previous, beat.delivered, beat.me) for beat in staying]))
     outcomes: list[list[str] | str] = [why if why is not None else next(missed) for why in lost]
-    return event_cursor_latest(), outcomes, presence_changed
+    cursor = event_cursor_latest()
+    text = dumps({"type": "heartbeat", "cursor": cursor, "server_time": timezone.now().isoformat()})
+    return _Shared(cursor=cursor, text=text, presence_changed=presence_changed), outcomes
 
 
-class _ProcessBeat:
-    """The console sockets of one event loop (one daphne process), which beat together: one trip to the database a
-    period for all of them. Beating one by one, a socket cost a thread hop and four queries a period, and a thousand
-    idle consoles on two processes took more than half of each process's core."""
-
-    def __init__(self) -> None:
-        self.sockets: set[ConsoleConsumer] = set()
-        self.task: asyncio.Task | None = None
-        # The trip under way, if any; a socket that leaves waits for it, which may write the socket's presence row.
-        self.trip: asyncio.Future | None = None
-
-    async def run(self) -> None:
-        while True:
-            await asyncio.sleep(settings.HELPDESK_CONSOLE_HEARTBEAT_SECONDS)
-            sockets = list(self.sockets)
-            try:
-                beats = [socket.beat_state() for socket in sockets]
-                self.trip = asyncio.ensure_future(database_sync_to_async(_heartbeats)(beats))
-                cursor, outcomes, presence_changed = await asyncio.shield(self.trip)
-            except Exception:
-                # A database hiccup skips one heartbeat; the next one tries again.
-                logger.warning("Console heartbeat failed", exc_info=True)
-                continue
-            finally:
-                self.trip = None
-            if presence_changed:
-                presence.presence_announce()
-            text = dumps({"type": "heartbeat", "cursor": cursor, "server_time": timezone.now().isoformat()})
-            for socket, outcome in zip(sockets, outcomes, strict=True):
-                try:
-                    await socket.beat_done(cursor=cursor, outcome=outcome, text=text)
-                except Exception:
-                    logger.warning("Console heartbeat failed for one socket", exc_info=True)
+def _announce_presence(shared: _Shared) -> None:
+    if shared.presence_changed:
+        presence.presence_announce()
 
 
-_process_beats: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _ProcessBeat] = weakref.WeakKeyDictionary()
-
-
-def _beat_join(socket: ConsoleConsumer) -> None:
-    loop = asyncio.get_running_loop()
-    beat = _process_beats.setdefault(loop, _ProcessBeat())
-    beat.sockets.add(socket)
-    if beat.task is None or beat.task.done():
-        beat.task = loop.create_task(beat.run())
-
-
-async def _beat_leave(socket: ConsoleConsumer) -> None:
-    beat = _process_beats.get(asyncio.get_running_loop())
-    if beat is None or socket not in beat.sockets:
-        return
-    beat.sockets.discard(socket)
-    if beat.trip is not None:
-        with contextlib.suppress(Exception):
-            await asyncio.shield(beat.trip)
-    if not beat.sockets and beat.task is not None:
-        beat.task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await beat.task
+_heartbeat = ProcessHeartbeat(
+    name="Console", period=heartbeat_seconds, trip=_heartbeats, after=_announce_presence
+)
 
 
 class ConsoleConsumer(AsyncJsonWebsocketConsumer):
@@ -246,7 +214,7 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
             await self.send(text_data=text)
         await database_sync_to_async(presence.presence_join)(channel_name=self.channel_name, user=user)
         presence.presence_announce()
-        _beat_join(self)
+        _heartbeat.join(self)
 
     async def disconnect(self, code: int) -> None:
         await self._leave()
@@ -255,7 +223,7 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
         if self.left:
             return
         self.left = True
-        await _beat_leave(self)
+        await _heartbeat.leave(self)
         if not self.joined:
             return
         try:
@@ -284,8 +252,8 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
             delivered=frozenset(self.delivered),
         )
 
-    async def beat_done(self, *, cursor: int, outcome: list[str] | str, text: str) -> None:
-        """Close the socket as `outcome` says, or send what it missed and the heartbeat's `text`."""
+    async def beat_done(self, shared: _Shared, outcome: list[str] | str) -> None:
+        """Close the socket as `outcome` says, or send what it missed and the heartbeat."""
         if self.left:
             return
         if isinstance(outcome, str):
@@ -295,8 +263,8 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
             await self.send(text_data=message)
         self.checked = max(self.checked, self.previous)
         self.delivered = {event_id for event_id in self.delivered if event_id > self.checked}
-        self.previous = max(self.previous, cursor)
-        await self.send(text_data=text)
+        self.previous = max(self.previous, shared.cursor)
+        await self.send(text_data=shared.text)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if not await self._within_budget(1):

@@ -6,13 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, get_user_model
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Q
 from django.urls import reverse
-from django.utils.crypto import constant_time_compare
 
-from security.sessions import sessions_load
+from security.sessions import sessions_signed_in
 from tickets.console.queue import console_snapshot, dumps
 from tickets.lifecycle import PRIORITY_MATRIX, TECHNICIAN, TRANSITIONS
 from tickets.models import Agency, AgencyMembership, Attachment, Comment, SavedReply, Team, Ticket, TicketEvent
@@ -71,32 +70,19 @@ def console_resync(*, me: dict[str, Any], since: int) -> list[str]:
     ]
 
 
-def _session_hash_verified(session_hash: str | None, user: User) -> bool:
-    """Whether a session was opened with the user's current password, checked as django.contrib.auth.get_user
-    does (a hash made with a fallback secret key counts)."""
-    if not session_hash:
-        return False
-    hashes = [user.get_session_auth_hash(), *user.get_session_auth_fallback_hash()]
-    return any(constant_time_compare(session_hash, candidate) for candidate in hashes)
-
-
 def console_access_lost(*, sockets: list[tuple[int, str]]) -> list[str | None]:
     """For each console socket, given as (user id, session key), why it may no longer stay open: "session" when its
     login session has ended (logged out, expired, or its user's password changed since), "rights" when its user is
     no longer an active technician; None while it may. Every console asks at each heartbeat, so the users and their
     rights come in one query for all the sockets, and the sessions in one read of the cache (security.sessions)."""
-    # Loaded through the configured session engine: an ended, expired or foreign session has no user id in it.
-    sessions = sessions_load(session_keys=[session_key for _user_id, session_key in sockets])
     users = User.objects.filter(pk__in={user_id for user_id, _key in sockets}).only("password", "is_active")
     by_id = {user.pk: user for user in users.annotate(team_member=on_a_team())}
+    socket_users = [by_id.get(user_id) for user_id, _key in sockets]
+    keys = [session_key for _user_id, session_key in sockets]
+    signed_in = sessions_signed_in(sockets=list(zip(socket_users, keys, strict=True)))
     answers: list[str | None] = []
-    for (user_id, _key), session in zip(sockets, sessions, strict=True):
-        user = by_id.get(user_id)
-        if (
-            session.get(SESSION_KEY) != str(user_id)
-            or user is None
-            or not _session_hash_verified(session.get(HASH_SESSION_KEY), user)
-        ):
+    for user, still in zip(socket_users, signed_in, strict=True):
+        if user is None or not still:
             answers.append("session")
         elif not (user.is_active and user.team_member):
             answers.append("rights")

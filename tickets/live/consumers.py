@@ -5,29 +5,42 @@ closes every socket of the session's group)."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
-from django.conf import settings
 from django.utils import timezone
 
+from helpdesk.heartbeat import ProcessHeartbeat
 from tickets.console.actions import bigint_or_none
 from tickets.console.consumers import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED
 from tickets.console.publish import console_session_group, console_user_group
+from tickets.console.selectors import heartbeat_seconds
 from tickets.live.publish import agency_group
-from tickets.live.selectors import live_access_lost, live_agency_id, live_cursor, live_since
+from tickets.live.selectors import live_agency_id, live_cursor, live_heartbeats, live_since
 
 logger = logging.getLogger(__name__)
+
+
+def _heartbeats(sockets: list[tuple[int, str, int]]) -> tuple[str, list[str | int]]:
+    return timezone.now().isoformat(), live_heartbeats(sockets=sockets)
+
+
+# The agency sockets of a process beat together, like the consoles: one trip to the database a period for all.
+_heartbeat = ProcessHeartbeat(name="Agency socket", period=heartbeat_seconds, trip=_heartbeats)
 
 
 class AgencyTicketsConsumer(AsyncJsonWebsocketConsumer):
     agency_id: int | None = None
     groups_joined: tuple[str, ...] = ()
-    heartbeat_task: asyncio.Task | None = None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            # However the socket ends (closed, crashed, its task cancelled), it leaves the heartbeat.
+            await _heartbeat.leave(self)
 
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -52,34 +65,24 @@ class AgencyTicketsConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_add(group, self.channel_name)
         cursor = await database_sync_to_async(live_cursor)(agency_id=agency_id)
         await self.send_json({"type": "hello", "cursor": cursor})
-        self.heartbeat_task = asyncio.ensure_future(self._beat())
+        _heartbeat.join(self)
 
     async def disconnect(self, code: int) -> None:
-        if self.heartbeat_task is not None:
-            self.heartbeat_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.heartbeat_task
         for group in self.groups_joined:
             try:
                 await self.channel_layer.group_discard(group, self.channel_name)
             except Exception:
                 logger.warning("Could not leave the group %s", group, exc_info=True)
 
-    async def _beat(self) -> None:
-        while True:
-            await asyncio.sleep(settings.HELPDESK_CONSOLE_HEARTBEAT_SECONDS)
-            try:
-                lost = await database_sync_to_async(live_access_lost)(
-                    user_id=self.user.pk, session_key=self.session_key, agency_id=self.agency_id
-                )
-                cursor = await database_sync_to_async(live_cursor)(agency_id=self.agency_id)
-            except Exception:
-                logger.warning("Agency socket heartbeat failed", exc_info=True)
-                continue
-            if lost is not None:
-                await self.close(code=CLOSE_UNAUTHENTICATED if lost == "session" else CLOSE_FORBIDDEN)
-                return
-            await self.send_json({"type": "heartbeat", "cursor": cursor, "server_time": timezone.now().isoformat()})
+    def beat_state(self) -> tuple[int, str, int]:
+        return (self.user.pk, self.session_key, self.agency_id or 0)
+
+    async def beat_done(self, server_time: str, outcome: str | int) -> None:
+        """Close the socket as `outcome` says, or send the heartbeat with its agency's newest cursor."""
+        if isinstance(outcome, str):
+            await self.close(code=CLOSE_UNAUTHENTICATED if outcome == "session" else CLOSE_FORBIDDEN)
+            return
+        await self.send_json({"type": "heartbeat", "cursor": outcome, "server_time": server_time})
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         resync = isinstance(content, dict) and content.get("type") == "resync"

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from importlib import import_module
 from typing import Any
 
-from django.conf import settings
-from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 
+from security.sessions import sessions_signed_in
 from tickets.live.publish import agency_event_message
-from tickets.models import TicketEvent
-from tickets.selectors import user_agency, user_is_technician
+from tickets.models import Agency, TicketEvent
+from tickets.selectors import on_a_team, user_agency, user_is_technician
 
 RESYNC_LIMIT = 200
 
@@ -26,25 +24,45 @@ def live_agency_id(*, user: User | AnonymousUser) -> int | None:
     return agency.pk if agency is not None else None
 
 
-def live_access_lost(*, user_id: int, session_key: str, agency_id: int) -> str | None:
-    """Why an agency socket may no longer stay open: "session" when its login session has ended, "rights" when its
-    user is no longer an active member of that agency; None while it may."""
-    session = import_module(settings.SESSION_ENGINE).SessionStore(session_key=session_key or None).load()
-    if session.get(SESSION_KEY) != str(user_id):
-        return "session"
-    user = User.objects.filter(pk=user_id).select_related("agency_membership__agency").first()
-    if user is None or live_agency_id(user=user) != agency_id:
-        return "rights"
-    return None
+def live_heartbeats(*, sockets: list[tuple[int, str, int]]) -> list[str | int]:
+    """For each agency socket, given as (user id, session key, agency id): why it may no longer stay open, "session"
+    when its login session has ended (logged out, expired, or its user's password changed since) or "rights" when
+    its user is no longer an active member of that agency; else the newest cursor of that agency. Every socket asks
+    at each heartbeat, so all of them are answered with three reads: the users, the sessions, the cursors."""
+    users = User.objects.filter(pk__in={user_id for user_id, _key, _agency in sockets}).select_related(
+        "agency_membership"
+    )
+    by_id = {user.pk: user for user in users.annotate(team_member=on_a_team())}
+    socket_users = [by_id.get(user_id) for user_id, _key, _agency in sockets]
+    keys = [session_key for _user_id, session_key, _agency in sockets]
+    signed_in = sessions_signed_in(sockets=list(zip(socket_users, keys, strict=True)))
+    cursors = _cursors(agency_ids={agency_id for _user_id, _key, agency_id in sockets})
+    answers: list[str | int] = []
+    for user, still, (_user_id, _key, agency_id) in zip(socket_users, signed_in, sockets, strict=True):
+        membership = getattr(user, "agency_membership", None)
+        if user is None or not still:
+            answers.append("session")
+        elif not user.is_active or user.team_member or membership is None or membership.agency_id != agency_id:
+            answers.append("rights")
+        else:
+            answers.append(cursors.get(agency_id, 0))
+    return answers
 
 
-def _public_events(agency_id: int) -> QuerySet[TicketEvent]:
+def _public_events(agency_id: int | OuterRef) -> QuerySet[TicketEvent]:
     return TicketEvent.objects.filter(ticket__agency_id=agency_id, public=True)
 
 
 def live_cursor(*, agency_id: int) -> int:
     """The id of the agency's newest public event."""
     return _public_events(agency_id).order_by("-pk").values_list("pk", flat=True).first() or 0
+
+
+def _cursors(*, agency_ids: set[int]) -> dict[int, int]:
+    """`live_cursor` of several agencies in one query."""
+    newest = _public_events(OuterRef("pk")).order_by("-pk").values("pk")[:1]
+    rows = Agency.objects.filter(pk__in=agency_ids).annotate(cursor=Subquery(newest)).values_list("pk", "cursor")
+    return {agency_id: cursor or 0 for agency_id, cursor in rows}
 
 
 def live_since(*, agency_id: int, since: int) -> dict[str, Any]:
