@@ -1,14 +1,16 @@
 """Which SLA policy a ticket runs on, read from the administrator's rows and returned as plain values.
 
-A process keeps the calendars it built, each under the calendar's revision, which every change to the calendar,
-its hours or its closure dates renews (escalation.models.calendars): a lookup reads the policy with its calendar's
-revision in one query and rebuilds the calendar only when the revision is new to this process.
+A process keeps the policies it read until any of the settings a ticket copies changes (escalation.settings_cache).
+Reading a policy, it also keeps the calendars it built, each under the calendar's revision, which every change to
+the calendar, its hours or its closure dates renews (escalation.models.calendars): a lookup reads the policy with
+its calendar's revision in one query and rebuilds the calendar only when the revision is new to this process.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from django.apps import apps as global_apps
@@ -18,6 +20,7 @@ from django.db.models import Q
 from escalation.calendar import WorkingCalendar
 from escalation.clock import ClockPolicy
 from escalation.models import BusinessCalendar, SlaPolicy
+from escalation.settings_cache import SettingsCache
 from escalation.sla import AROUND_THE_CLOCK, DEFAULT_POLICIES, WORKING_WEEK
 
 _calendars: dict[int, tuple[uuid.UUID, WorkingCalendar]] = {}
@@ -45,9 +48,18 @@ def _specificity(policy: SlaPolicy) -> tuple[bool, bool]:
     return (policy.service_id is not None, policy.agency_id is not None)
 
 
+_policies = SettingsCache()
+
+
 def sla_policy_for(*, priority: int, agency_id: int | None, service_id: int | None) -> ClockPolicy:
     """The targets and calendar of a ticket of this priority, agency and service: the most specific row wins
-    (agency and service, then service, then agency, then the default row, then DESIGN.md's defaults)."""
+    (agency and service, then service, then agency, then the default row, then DESIGN.md's defaults). A process keeps
+    the policies it read until the settings change (escalation.settings_cache)."""
+    key = (priority, agency_id, service_id)
+    return _policies.get(key, partial(_policy_read, priority=priority, agency_id=agency_id, service_id=service_id))
+
+
+def _policy_read(*, priority: int, agency_id: int | None, service_id: int | None) -> ClockPolicy:
     candidates = (
         SlaPolicy.objects.filter(priority=priority)
         .filter(Q(agency_id=agency_id) | Q(agency__isnull=True))

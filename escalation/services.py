@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Iterable
+from functools import partial
 
 from django.contrib.auth.models import User
 from django.db import connection
 
 from escalation import rules
 from escalation.models import DueState, EscalationChain, EscalationDue, TicketEscalation, Trigger
+from escalation.settings_cache import SettingsCache
 from tickets.models import Ticket, TicketEvent
 from tickets.selectors import user_record
 
@@ -53,8 +55,16 @@ def _person(user: User | None) -> rules.Person | None:
     return rules.Person.from_json(user_record(user))
 
 
+_chains = SettingsCache()
+
+
 def chain_for_team(*, team_id: int) -> rules.Chain:
-    """The team's chain as a ticket copies it; the default chain for a team that has none."""
+    """The team's chain as a ticket copies it; the default chain for a team that has none. A process keeps the chains
+    it read until the settings change (escalation.settings_cache)."""
+    return _chains.get(team_id, partial(_chain_read, team_id=team_id))
+
+
+def _chain_read(*, team_id: int) -> rules.Chain:
     # A team has at most one chain: no order to ask for (the model's orders by the team's name, a join).
     chain = next(
         iter(EscalationChain.objects.select_related("team_lead", "duty_manager").filter(team_id=team_id).order_by()),

@@ -1,5 +1,6 @@
 """The escalation app's models, one concept per module: calendars and SLA policies, on-call schedules and contact
-profiles, escalation chains, the worker's due rows and the page outbox."""
+profiles, escalation chains, the worker's due rows and the page outbox, and the revision of the settings that
+tickets copy."""
 
 from __future__ import annotations
 
@@ -8,3 +9,4 @@ from escalation.models.chains import EscalationChain, EscalationStep, Target  # 
 from escalation.models.escalations import DueState, EscalationDue, TicketEscalation, Trigger  # noqa: F401
 from escalation.models.oncall import ContactProfile, Layer, OnCallOverride, Rotation, RotationMember  # noqa: F401
 from escalation.models.outbox import Page, WorkerHeartbeat  # noqa: F401
+from escalation.models.revision import SettingsRevision  # noqa: F401

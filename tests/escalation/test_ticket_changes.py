@@ -204,17 +204,19 @@ def test_a_technicians_public_reply_stops_the_paging_and_meets_the_response_targ
     assert told(ticket) == ["The helpdesk paged Alice Primary (step 1 of 3)."]
 
 
-def test_copying_a_teams_chain_asks_two_questions_and_keeps_its_people_and_breach_repeat(
+def test_copying_a_teams_chain_asks_two_questions_once_and_keeps_its_people_and_breach_repeat(
     chain, bob, django_assert_num_queries
 ):
-    """Every ticket opened copies its team's chain under the ticket lock: the chain with its lead and manager, then
-    its steps with their users."""
+    """Every ticket opened copies its team's chain under the ticket lock: the settings revision, and the first time
+    under that revision the chain with its lead and manager, then its steps with their users."""
     EscalationStep.objects.create(chain=chain, position=4, target=Target.USER, user=bob, delay=5 * MINUTE)
     chain.breach_repeat = 30 * MINUTE
     chain.save()
 
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(3):
         copied = chain_for_team(team_id=chain.team_id)
+    with django_assert_num_queries(1):
+        assert chain_for_team(team_id=chain.team_id) == copied
 
     assert (copied.team_lead.name, copied.duty_manager.name) == ("Layla Lead", "Noora Manager")
     assert [(step.target, step.user and step.user.name) for step in copied.steps] == [

@@ -1,0 +1,92 @@
+"""A process keeps the chains and SLA policies it read until the settings a ticket copies change: whoever changes
+them, through the admin, a command or a bare `queryset.update`, the next ticket copies the new settings."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.contrib.auth.models import User
+from django.utils import timezone
+
+from escalation.models import (
+    BusinessCalendar,
+    ClosureDate,
+    EscalationChain,
+    EscalationStep,
+    SettingsRevision,
+    SlaPolicy,
+    Target,
+    WorkingHours,
+)
+from escalation.policies import sla_policy_for
+from escalation.services import chain_for_team
+from escalation.settings_cache import settings_revision
+from tests.escalation.conftest import MINUTE
+
+HOUR = dt.timedelta(hours=1)
+
+
+@pytest.fixture(autouse=True)
+def revision_row(db):
+    # The migration makes the row; a test run that emptied the tables (a transactional test) removes it.
+    SettingsRevision.objects.get_or_create(pk=1)
+
+
+def renews(change) -> bool:
+    before = settings_revision()
+    change()
+    return settings_revision() != before
+
+
+def test_every_write_to_the_settings_renews_the_revision_and_nothing_else_does(chain, bob, agency):
+    step = chain.steps.get(position=1)
+    calendar = BusinessCalendar.objects.get(code="working-week")
+    steps = EscalationStep.objects.filter(pk=step.pk)
+    changes = {
+        "chain": lambda: EscalationChain.objects.filter(pk=chain.pk).update(breach_repeat=2 * HOUR),
+        "step added": lambda: EscalationStep.objects.create(chain=chain, position=9, target=Target.ONCALL_PRIMARY),
+        "step changed": lambda: steps.update(delay=7 * MINUTE),
+        "step removed": lambda: EscalationStep.objects.filter(position=9).delete(),
+        "policy added": lambda: SlaPolicy.objects.create(
+            priority=3, agency=agency, first_response=HOUR, resolution=2 * HOUR, calendar=calendar
+        ),
+        "policy changed": lambda: SlaPolicy.objects.filter(agency=agency).update(first_response=2 * HOUR),
+        "calendar": lambda: BusinessCalendar.objects.filter(pk=calendar.pk).update(time_zone="Asia/Riyadh"),
+        "hours": lambda: WorkingHours.objects.filter(calendar=calendar).update(opens=dt.time(8)),
+        "closure": lambda: ClosureDate.objects.create(calendar=calendar, date=dt.date(2026, 12, 20)),
+        "a named person's name": lambda: User.objects.filter(pk=bob.pk).update(first_name="Robert"),
+    }
+    assert [name for name, change in changes.items() if not renews(change)] == []
+    unrelated = {
+        "a login": lambda: User.objects.filter(pk=bob.pk).update(last_login=timezone.now()),
+        "a user's e-mail": lambda: User.objects.filter(pk=bob.pk).update(email="bob@example.gov.qa"),
+    }
+    assert [name for name, change in unrelated.items() if renews(change)] == []
+
+
+def test_a_chain_is_read_once_until_a_bare_update_changes_it(chain, django_assert_num_queries):
+    first = chain_for_team(team_id=chain.team_id)
+    with django_assert_num_queries(1):
+        assert chain_for_team(team_id=chain.team_id) == first
+    # No model save, no signal: only the database knows.
+    EscalationStep.objects.filter(chain=chain, position=1).update(delay=11 * MINUTE)
+    assert chain_for_team(team_id=chain.team_id).steps[0].delay == 11 * MINUTE
+
+
+def test_a_policy_is_read_once_until_a_bare_update_changes_it(agency, service, django_assert_num_queries):
+    calendar = BusinessCalendar.objects.get(code="24x7")
+    SlaPolicy.objects.create(priority=3, agency=agency, first_response=HOUR, resolution=6 * HOUR, calendar=calendar)
+    first = sla_policy_for(priority=3, agency_id=agency.pk, service_id=service.pk)
+    assert first.first_response == HOUR
+    with django_assert_num_queries(1):
+        assert sla_policy_for(priority=3, agency_id=agency.pk, service_id=service.pk) == first
+    SlaPolicy.objects.filter(agency=agency).update(first_response=3 * HOUR)
+    assert sla_policy_for(priority=3, agency_id=agency.pk, service_id=service.pk).first_response == 3 * HOUR
+
+
+def test_without_the_revision_row_every_lookup_reads_the_settings(chain, django_assert_num_queries):
+    SettingsRevision.objects.all().delete()
+    chain_for_team(team_id=chain.team_id)
+    with django_assert_num_queries(3):
+        chain_for_team(team_id=chain.team_id)
