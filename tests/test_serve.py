@@ -60,9 +60,11 @@ def healthz(port: int) -> int | None:
 
 
 @pytest.fixture
-def served():
+def served(tmp_path):
     port = free_port()
     env = {**os.environ, "HELPDESK_WEB_PROCESSES": "2", "HELPDESK_PORT": str(port), "DJANGO_DEBUG": "0"}
+    # scripts/serve keeps supervisord's pid file in a directory of its own under TMPDIR, left behind at the end.
+    env["TMPDIR"] = str(tmp_path)
     env.setdefault("DJANGO_SECRET_KEY", "test")
     server = subprocess.Popen(
         [str(ROOT / "scripts" / "serve")], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
