@@ -59,7 +59,9 @@ class ProcessHeartbeat:
         loop = asyncio.get_running_loop()
         beat = self._loops.setdefault(loop, _LoopBeat())
         beat.sockets.add(socket)
-        if beat.task is None or beat.task.done():
+        # A task being cancelled (the last socket is leaving, in a turn of the loop before this one) ends at its next
+        # await: a socket that joins meanwhile needs a task of its own.
+        if beat.task is None or beat.task.done() or beat.task.cancelling():
             beat.task = loop.create_task(self._run(beat), name=f"{self.name} heartbeat")
 
     async def leave(self, socket: Beating) -> None:
@@ -70,10 +72,11 @@ class ProcessHeartbeat:
         if beat.underway is not None:
             with contextlib.suppress(Exception):
                 await asyncio.shield(beat.underway)
-        if not beat.sockets and beat.task is not None:
-            beat.task.cancel()
+        task = beat.task
+        if not beat.sockets and task is not None:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await beat.task
+                await task
 
     async def _run(self, beat: _LoopBeat) -> None:
         while True:

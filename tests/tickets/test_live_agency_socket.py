@@ -177,3 +177,16 @@ async def test_a_socket_that_crashes_leaves_the_heartbeat(staff, monkeypatch):
     with pytest.raises(RuntimeError, match="a bug in a handler"):
         await asyncio.wait_for(communicator.future, timeout=WAIT)
     assert heartbeat_tasks("Agency socket heartbeat") == []
+
+
+async def test_a_closed_socket_gets_no_heartbeat_while_its_disconnect_comes_in(staff, settings):
+    settings.HELPDESK_CONSOLE_HEARTBEAT_SECONDS = 0.05
+    communicator, client = await open_socket(staff)
+    await receive(communicator, "hello")
+    await receive(communicator, "heartbeat")
+    assert client is not None
+    await sync_to_async(client.post)("/accounts/logout/")
+    assert await closed_with(communicator) == 4401
+    # The browser has not acknowledged the close yet: nothing more may be sent.
+    assert await communicator.receive_nothing(timeout=QUIET)
+    await communicator.disconnect()

@@ -34,6 +34,7 @@ _heartbeat = ProcessHeartbeat(name="Agency socket", period=heartbeat_seconds, tr
 class AgencyTicketsConsumer(AsyncJsonWebsocketConsumer):
     agency_id: int | None = None
     groups_joined: tuple[str, ...] = ()
+    closed = False
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         try:
@@ -74,11 +75,18 @@ class AgencyTicketsConsumer(AsyncJsonWebsocketConsumer):
             except Exception:
                 logger.warning("Could not leave the group %s", group, exc_info=True)
 
+    async def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
+        # Closed by a heartbeat or by logout, the socket gets no more heartbeats while its disconnect comes in.
+        self.closed = True
+        await super().close(code=code, reason=reason)
+
     def beat_state(self) -> tuple[int, str, int]:
         return (self.user.pk, self.session_key, self.agency_id or 0)
 
     async def beat_done(self, server_time: str, outcome: str | int) -> None:
         """Close the socket as `outcome` says, or send the heartbeat with its agency's newest cursor."""
+        if self.closed:
+            return
         if isinstance(outcome, str):
             await self.close(code=CLOSE_UNAUTHENTICATED if outcome == "session" else CLOSE_FORBIDDEN)
             return
