@@ -3,10 +3,14 @@ them, through the admin, a command or a bare `queryset.update`, the next ticket 
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.management.sql import emit_post_migrate_signal
+from django.db import connection
+from django.db.utils import ConnectionHandler
 from django.utils import timezone
 
 from escalation.models import (
@@ -22,15 +26,13 @@ from escalation.models import (
 from escalation.policies import sla_policy_for
 from escalation.services import chain_for_team
 from escalation.settings_cache import settings_revision
+from escalation.settings_triggers import NAME, settings_triggers_ensure
 from tests.escalation.conftest import MINUTE
 
 HOUR = dt.timedelta(hours=1)
 
 
-@pytest.fixture(autouse=True)
-def revision_row(db):
-    # The migration makes the row; a test run that emptied the tables (a transactional test) removes it.
-    SettingsRevision.objects.get_or_create(pk=1)
+pytestmark = pytest.mark.django_db
 
 
 def renews(change) -> bool:
@@ -90,3 +92,52 @@ def test_without_the_revision_row_every_lookup_reads_the_settings(chain, django_
     chain_for_team(team_id=chain.team_id)
     with django_assert_num_queries(3):
         chain_for_team(team_id=chain.team_id)
+
+
+def test_every_migrate_makes_again_a_trigger_that_a_migration_dropped():
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TRIGGER {NAME} ON escalation_workinghours")
+    hours = WorkingHours.objects.filter(calendar__code="working-week")
+    assert not renews(lambda: hours.update(opens=dt.time(8)))
+    emit_post_migrate_signal(verbosity=0, interactive=False, db=connection.alias)
+    assert renews(lambda: hours.update(opens=dt.time(9)))
+
+
+def test_on_sqlite_a_table_that_a_migration_rebuilds_gets_its_triggers_back(tmp_path):
+    """SQLite drops a table's triggers when a migration rebuilds the table, as most field changes do."""
+    databases = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": tmp_path / "db"}}
+    sqlite = ConnectionHandler(databases)["default"]
+    with sqlite.schema_editor() as editor:
+        for model in (SettingsRevision, User, BusinessCalendar, WorkingHours, ClosureDate, SlaPolicy,
+                      EscalationChain, EscalationStep):
+            editor.create_model(model)
+    settings_triggers_ensure(connection=sqlite)
+
+    def triggers() -> int:
+        with sqlite.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM sqlite_master WHERE type = 'trigger'")
+            return cursor.fetchone()[0]
+
+    def revision() -> str:
+        with sqlite.cursor() as cursor:
+            cursor.execute("SELECT value FROM escalation_settingsrevision WHERE id = 1")
+            return cursor.fetchone()[0]
+
+    made = triggers()
+    assert made == 19  # three for each of six tables, and the users' names
+    old = WorkingHours._meta.get_field("opens")
+    new = copy.deepcopy(old)
+    new.null = True
+    with sqlite.schema_editor() as editor:
+        editor.alter_field(WorkingHours, old, new)
+    assert triggers() == made - 3
+    settings_triggers_ensure(connection=sqlite)
+    assert triggers() == made
+    before = revision()
+    with sqlite.cursor() as cursor:
+        cursor.execute("INSERT INTO escalation_businesscalendar (name_en, name_ar, code, always_open, time_zone,"
+                       " holiday_country, revision) VALUES ('c', 'c', 'c', 0, 'UTC', '', 'x')")
+        cursor.execute("INSERT INTO escalation_workinghours (calendar_id, weekday, opens, closes)"
+                       " VALUES (1, 0, '07:00', '14:00')")
+    assert revision() != before
+    sqlite.close()
