@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.auth.models import User
 from django.contrib.sessions.backends.base import SessionBase, UpdateError
+from django.db.models import QuerySet
 from django.utils.crypto import constant_time_compare
 
 REFRESHED_KEY = "_helpdesk_refreshed"
@@ -58,14 +59,20 @@ def _session_hash_verified(session_hash: str | None, user: User) -> bool:
     return any(constant_time_compare(session_hash, candidate) for candidate in hashes)
 
 
-def sessions_signed_in(*, sockets: list[tuple[User | None, str]]) -> list[bool]:
-    """For each socket, given as (its user, read with their password, or None if deleted; its session key), whether
-    its session is still that user's login, opened with their current password: not logged out, expired, or from
-    before a password change. The sessions are read together (`sessions_load`)."""
-    sessions = sessions_load(session_keys=[session_key for _user, session_key in sockets])
-    return [
-        user is not None
-        and session.get(SESSION_KEY) == str(user.pk)
-        and _session_hash_verified(session.get(HASH_SESSION_KEY), user)
-        for (user, _key), session in zip(sockets, sessions, strict=True)
-    ]
+def sessions_users[UserT: User](*, users: QuerySet[UserT], sockets: list[tuple[int, str]]) -> list[UserT | None]:
+    """For each socket, given as (user id, session key), its user read from `users` (which must load the password)
+    while its session is still that user's login, opened with their current password; None once it is not (logged
+    out, expired, from before a password change, or the user is gone). The users come in one query, the sessions
+    are read together (`sessions_load`)."""
+    by_id = users.in_bulk({user_id for user_id, _key in sockets})
+    sessions = sessions_load(session_keys=[session_key for _user_id, session_key in sockets])
+    signed_in: list[UserT | None] = []
+    for (user_id, _key), session in zip(sockets, sessions, strict=True):
+        user = by_id.get(user_id)
+        still = (
+            user is not None
+            and session.get(SESSION_KEY) == str(user_id)
+            and _session_hash_verified(session.get(HASH_SESSION_KEY), user)
+        )
+        signed_in.append(user if still else None)
+    return signed_in

@@ -11,7 +11,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Q
 from django.urls import reverse
 
-from security.sessions import sessions_signed_in
+from security.sessions import sessions_users
 from tickets.console.queue import console_snapshot, dumps
 from tickets.lifecycle import PRIORITY_MATRIX, TECHNICIAN, TRANSITIONS
 from tickets.models import Agency, AgencyMembership, Attachment, Comment, SavedReply, Team, Ticket, TicketEvent
@@ -75,14 +75,12 @@ def console_access_lost(*, sockets: list[tuple[int, str]]) -> list[str | None]:
     login session has ended (logged out, expired, or its user's password changed since), "rights" when its user is
     no longer an active technician; None while it may. Every console asks at each heartbeat, so the users and their
     rights come in one query for all the sockets, and the sessions in one read of the cache (security.sessions)."""
-    users = User.objects.filter(pk__in={user_id for user_id, _key in sockets}).only("password", "is_active")
-    by_id = {user.pk: user for user in users.annotate(team_member=on_a_team())}
-    socket_users = [by_id.get(user_id) for user_id, _key in sockets]
-    keys = [session_key for _user_id, session_key in sockets]
-    signed_in = sessions_signed_in(sockets=list(zip(socket_users, keys, strict=True)))
+    users = User.objects.only("password", "is_active").annotate(team_member=on_a_team())
+    # Read with the `team_member` annotation, which the type of a generic queryset does not carry.
+    signed_in: list[Any] = sessions_users(users=users, sockets=sockets)
     answers: list[str | None] = []
-    for user, still in zip(socket_users, signed_in, strict=True):
-        if user is None or not still:
+    for user in signed_in:
+        if user is None:
             answers.append("session")
         elif not (user.is_active and user.team_member):
             answers.append("rights")

@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import OuterRef, QuerySet, Subquery
 
-from security.sessions import sessions_signed_in
+from security.sessions import sessions_users
 from tickets.live.publish import agency_event_message
 from tickets.models import Agency, TicketEvent
 from tickets.selectors import on_a_team, user_agency, user_is_technician
@@ -29,20 +29,17 @@ def live_heartbeats(*, sockets: list[tuple[int, str, int]]) -> list[str | int]:
     when its login session has ended (logged out, expired, or its user's password changed since) or "rights" when
     its user is no longer an active member of that agency; else the newest cursor of that agency. Every socket asks
     at each heartbeat, so all of them are answered with three reads: the users, the sessions, the cursors."""
-    users = User.objects.filter(pk__in={user_id for user_id, _key, _agency in sockets}).select_related(
-        "agency_membership"
-    )
-    by_id = {user.pk: user for user in users.annotate(team_member=on_a_team())}
-    socket_users = [by_id.get(user_id) for user_id, _key, _agency in sockets]
-    keys = [session_key for _user_id, session_key, _agency in sockets]
-    signed_in = sessions_signed_in(sockets=list(zip(socket_users, keys, strict=True)))
+    users = User.objects.select_related("agency_membership").annotate(team_member=on_a_team())
+    # Read with the `team_member` annotation, which the type of a generic queryset does not carry.
+    signed_in: list[Any] = sessions_users(users=users, sockets=[(user_id, key) for user_id, key, _agency in sockets])
     cursors = _cursors(agency_ids={agency_id for _user_id, _key, agency_id in sockets})
     answers: list[str | int] = []
-    for user, still, (_user_id, _key, agency_id) in zip(socket_users, signed_in, sockets, strict=True):
-        membership = getattr(user, "agency_membership", None)
-        if user is None or not still:
+    for user, (_user_id, _key, agency_id) in zip(signed_in, sockets, strict=True):
+        if user is None:
             answers.append("session")
-        elif not user.is_active or user.team_member or membership is None or membership.agency_id != agency_id:
+            continue
+        membership = getattr(user, "agency_membership", None)
+        if not user.is_active or user.team_member or membership is None or membership.agency_id != agency_id:
             answers.append("rights")
         else:
             answers.append(cursors.get(agency_id, 0))
